@@ -1,0 +1,477 @@
+"""Incremental, sans-I/O parser for ``text/event-stream`` bytes.
+
+Theory of operation
+-------------------
+
+The parser follows the WHATWG algorithms "Parsing an event stream" and
+"Interpreting an event stream"
+(https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation),
+but works on **bytes** and decodes UTF-8 once per dispatched event. That is
+equivalent to decoding the whole stream first: CR, LF and ``:`` are ASCII, and
+UTF-8 never uses ASCII byte values inside a multi-byte sequence, so splitting
+on them before decoding cannot cut a character. A character split across two
+chunks is re-joined before it is decoded; invalid bytes become U+FFFD, as the
+spec's decoder does.
+
+:meth:`SSEParser.receive_data` takes one chunk and does all the work for it:
+
+1. A UTF-8 BOM at the very start of the stream is dropped once ("a single
+   U+FEFF BYTE ORDER MARK character at the start of the stream is ignored").
+2. The chunk is cut into lines with ``bytes.splitlines()``, which splits on
+   exactly CR, LF and CRLF (never U+2028, U+2029 or NEL: this is bytes). A CR
+   that ends one chunk makes a LF that starts the next one part of the same
+   line ending, so CRLF split across chunks is one line break, not two.
+3. The unterminated tail of a chunk is kept as a list of pieces and joined
+   once, when its line ending arrives: a long line fed in small chunks is never
+   copied or rescanned (linear time, openai/openai-python#3687).
+4. Each complete line is interpreted in place: ``data: ``/``event: `` prefixes
+   first (the common case), then the general ``field: value`` split (one
+   leading space removed), comments skipped, unknown fields ignored. ``id``
+   values containing NUL are ignored; ``retry`` only counts when it is all
+   ASCII digits.
+5. A blank line dispatches the block if it had at least one ``data`` line
+   (so ``data:`` dispatches ``""``, but a lone ``event: ping`` dispatches
+   nothing), then resets the event type and retry.
+
+Ready events wait in a queue for :meth:`SSEParser.next_event` /
+:meth:`SSEParser.events`. At end of stream (``receive_data(b"")``) an
+unterminated block is discarded, as the spec says; its size is kept in
+:attr:`SSEParser.discarded_bytes` so a caller can tell a clean end from a
+cut one.
+
+Bounds
+------
+
+``max_event_size`` limits the bytes of one event: the sum of the lengths of
+its lines (without line endings), which also bounds any single line. The check
+costs nothing per line while the bytes held plus the chunk fit under the limit,
+and is exact otherwise, so every chunking of the same input reaches the same
+verdict. Crossing the limit stores an :class:`~sseadapt.EventTooLarge` that
+:meth:`~SSEParser.next_event` raises after the events that preceded it.
+
+Performance
+-----------
+
+Events are frozen attrs instances built through their slot descriptors, which
+skips attrs' frozen ``__init__`` (see ``design/performance-notes.md``: the
+per-event object is most of the budget). Field values are never validated
+here; :class:`ServerSentEvent`'s public constructor is for users.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import deque
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
+from typing import Any, Final, Literal, Union
+
+import attrs
+
+from ._errors import EventTooLarge, LocalProtocolError
+
+__all__ = [
+    "ServerSentEvent",
+    "SSEParser",
+    "Signal",
+    "NEED_DATA",
+    "STREAM_END",
+    "DEFAULT_MAX_EVENT_SIZE",
+    "iter_events",
+    "aiter_events",
+]
+
+#: Default limit for one event: generous for long legacy completions.
+DEFAULT_MAX_EVENT_SIZE: Final = 16 * 1024 * 1024
+
+_BOM: Final = b"\xef\xbb\xbf"
+
+
+class Signal(enum.Enum):
+    """What :meth:`SSEParser.next_event` returns when it has no event."""
+
+    #: Feed more bytes with :meth:`SSEParser.receive_data`.
+    NEED_DATA = "NEED_DATA"
+    #: The stream has ended and every event has been returned.
+    STREAM_END = "STREAM_END"
+
+    def __repr__(self) -> str:
+        return self.value
+
+
+NEED_DATA: Final = Signal.NEED_DATA
+STREAM_END: Final = Signal.STREAM_END
+
+
+@attrs.frozen(kw_only=True)
+class ServerSentEvent:
+    """One dispatched server-sent event. Immutable; do not subclass.
+
+    The field names match httpx-sse's ``ServerSentEvent``.
+    """
+
+    #: The event type: the last ``event:`` value of the block, else ``"message"``.
+    event: str = "message"
+    #: The ``data:`` lines of the block, joined with ``"\\n"``.
+    data: str = ""
+    #: The last event ID in force when the event was dispatched (``""`` if none).
+    id: str = ""
+    #: The ``retry:`` value given in this event's own block, else ``None``.
+    retry: Union[int, None] = None
+
+    def json(self) -> Any:
+        """Decode :attr:`data` as JSON (like httpx-sse's ``ServerSentEvent.json``)."""
+        import json
+
+        return json.loads(self.data)
+
+
+def _slot_setter(name: str) -> Callable[[ServerSentEvent, Any], None]:
+    setter: Callable[[ServerSentEvent, Any], None] = getattr(ServerSentEvent, name).__set__
+    return setter
+
+
+# Slot setters for building parser events without attrs' frozen __init__.
+_new_event = object.__new__
+_set_event = _slot_setter("event")
+_set_data = _slot_setter("data")
+_set_id = _slot_setter("id")
+_set_retry = _slot_setter("retry")
+
+
+class SSEParser:
+    """Turns ``text/event-stream`` bytes into :class:`ServerSentEvent` objects.
+
+    Sans-I/O: feed bytes with :meth:`receive_data`, take events with
+    :meth:`next_event` or :meth:`events`. Any chunking of the same bytes gives
+    the same events.
+
+    Args:
+        max_event_size: the most bytes one event (or one line) may hold; see
+            the module docstring. Must be positive.
+    """
+
+    __slots__ = (
+        "_max",
+        "_queue",
+        "_pending",
+        "_pending_size",
+        "_carried",
+        "_data",
+        "_etype",
+        "_retry",
+        "_last_id",
+        "_names",
+        "_skip_lf",
+        "_at_start",
+        "_ended",
+        "_error",
+        "_received",
+        "_dispatched",
+        "discarded_bytes",
+    )
+
+    def __init__(self, *, max_event_size: int = DEFAULT_MAX_EVENT_SIZE) -> None:
+        if max_event_size <= 0:
+            raise ValueError("max_event_size must be positive")
+        self._max = max_event_size
+        self._queue: deque[ServerSentEvent] = deque()
+        self._pending: list[bytes] = []  # pieces of the unterminated line
+        self._pending_size = 0
+        self._carried = 0  # line bytes of the open block, before this chunk
+        self._data: list[bytes] = []  # data lines of the open block
+        self._etype = b""
+        self._retry: int | None = None
+        self._last_id = ""
+        self._names: dict[bytes, str] = {b"": "message"}
+        self._skip_lf = False  # the previous chunk ended with CR
+        self._at_start: bytes | None = b""  # held while a leading BOM may be arriving
+        self._ended = False
+        self._error: EventTooLarge | None = None
+        self._received = 0
+        self._dispatched = 0
+        #: Bytes of the unterminated block discarded at end of stream
+        #: (0 after a clean end, or before the end).
+        self.discarded_bytes = 0
+
+    @property
+    def last_event_id(self) -> str:
+        """The last event ID seen so far (for a reconnect's ``Last-Event-ID``)."""
+        return self._last_id
+
+    @property
+    def ended(self) -> bool:
+        """Whether end of stream (``receive_data(b"")``) has been received."""
+        return self._ended
+
+    @property
+    def bytes_received(self) -> int:
+        """Total input bytes received so far."""
+        return self._received
+
+    def receive_data(self, data: bytes) -> None:
+        """Feed the next chunk of the stream; ``b""`` means end of stream.
+
+        Raises:
+            LocalProtocolError: data after end of stream.
+        """
+        if self._ended:
+            if data:
+                raise LocalProtocolError(
+                    "receive_data() called with data after end of stream",
+                    offset=self._received,
+                )
+            return
+        if not data:
+            self._end_of_stream()
+            return
+        if self._error is not None:
+            return
+        self._received += len(data)
+        if self._at_start is not None:
+            data = self._strip_bom(data)
+            if not data:
+                return
+        if self._skip_lf:
+            self._skip_lf = False
+            if data[0] == 10:
+                data = data[1:]
+                if not data:
+                    return
+
+        # Bytes this chunk can add to the open block, counting the held line.
+        budget = self._carried + self._pending_size + len(data)
+        lines = data.splitlines()
+        pending = self._pending
+        last = data[-1]
+        if last == 10 or last == 13:
+            self._skip_lf = last == 13
+            if pending:
+                pending.append(lines[0])
+                lines[0] = b"".join(pending)
+                pending.clear()
+                self._pending_size = 0
+        else:
+            tail = lines.pop()
+            if not lines:
+                pending.append(tail)
+                self._pending_size += len(tail)
+                if self._carried + self._pending_size > self._max:
+                    self._fail(self._carried + self._pending_size)
+                return
+            if pending:
+                pending.append(lines[0])
+                lines[0] = b"".join(pending)
+                pending.clear()
+            pending.append(tail)
+            self._pending_size = len(tail)
+
+        if budget > self._max:
+            if not self._interpret_checked(lines):
+                return
+        else:
+            self._interpret(lines)
+            # Size of the block still open at the end of this chunk.
+            size = 0
+            for line in reversed(lines):
+                if not line:
+                    break
+                size += len(line)
+            else:
+                size += self._carried
+            self._carried = size
+        if self._carried + self._pending_size > self._max:
+            self._fail(self._carried + self._pending_size)
+
+    def _strip_bom(self, data: bytes) -> bytes:
+        head = (self._at_start or b"") + data
+        if len(head) < 3 and _BOM.startswith(head):
+            self._at_start = head
+            return b""
+        self._at_start = None
+        return head[3:] if head.startswith(_BOM) else head
+
+    def _interpret(self, lines: list[bytes]) -> None:
+        """Interpret complete lines (hot path: keep this loop flat)."""
+        data_lines = self._data
+        add_data = data_lines.append
+        etype = self._etype
+        retry = self._retry
+        last_id = self._last_id
+        names = self._names
+        emit = self._queue.append
+        dispatched = self._dispatched
+        for line in lines:
+            if not line:
+                if data_lines:
+                    name = names.get(etype)
+                    if name is None:
+                        name = etype.decode("utf-8", "replace")
+                        if len(names) < 64:
+                            names[etype] = name
+                    ev = _new_event(ServerSentEvent)
+                    _set_event(ev, name)
+                    _set_data(
+                        ev,
+                        (
+                            data_lines[0]
+                            if len(data_lines) == 1
+                            else b"\n".join(data_lines)
+                        ).decode("utf-8", "replace"),
+                    )
+                    _set_id(ev, last_id)
+                    _set_retry(ev, retry)
+                    emit(ev)
+                    dispatched += 1
+                    data_lines.clear()
+                etype = b""
+                retry = None
+            elif line[:6] == b"data: ":
+                add_data(line[6:])
+            elif line[:7] == b"event: ":
+                etype = line[7:]
+            else:
+                colon = line.find(b":")
+                if colon == 0:
+                    continue  # comment
+                if colon < 0:
+                    field = line
+                    value = b""
+                else:
+                    field = line[:colon]
+                    value = line[colon + 1 :]
+                    if value[:1] == b" ":
+                        value = value[1:]
+                if field == b"data":
+                    add_data(value)
+                elif field == b"event":
+                    etype = value
+                elif field == b"id":
+                    if b"\0" not in value:
+                        last_id = value.decode("utf-8", "replace")
+                elif field == b"retry":
+                    if value.isdigit():
+                        retry = int(value)
+        self._etype = etype
+        self._retry = retry
+        self._last_id = last_id
+        self._dispatched = dispatched
+
+    def _interpret_checked(self, lines: list[bytes]) -> bool:
+        """Interpret lines one block at a time, enforcing the size limit exactly.
+
+        Returns False if the limit was crossed (the error is then stored).
+        """
+        limit = self._max
+        size = self._carried
+        start = 0
+        for i, line in enumerate(lines):
+            if line:
+                size += len(line)
+                if size > limit:
+                    self._interpret(lines[start:i])
+                    self._fail(size)
+                    return False
+            else:
+                self._interpret(lines[start : i + 1])
+                start = i + 1
+                size = 0
+        self._interpret(lines[start:])
+        self._carried = size
+        return True
+
+    def _fail(self, size: int) -> None:
+        self._error = EventTooLarge(
+            limit=self._max,
+            size=size,
+            event_index=self._dispatched,
+            offset=self._received,
+        )
+        self._pending.clear()
+        self._data.clear()
+
+    def _end_of_stream(self) -> None:
+        self._ended = True
+        if self._error is not None:
+            return
+        if self._at_start:
+            # A lone partial BOM (or other 1-2 byte stream) with no line end.
+            self._pending.append(self._at_start)
+            self._pending_size += len(self._at_start)
+        self._at_start = None
+        self.discarded_bytes = self._carried + self._pending_size
+        self._pending.clear()
+        self._data.clear()
+
+    def next_event(self) -> ServerSentEvent | Literal[Signal.NEED_DATA, Signal.STREAM_END]:
+        """Return the next dispatched event, or a :class:`Signal`.
+
+        Returns:
+            the next :class:`ServerSentEvent`; :data:`NEED_DATA` when more input
+            is needed; :data:`STREAM_END` once the stream has ended and every
+            event has been returned.
+
+        Raises:
+            EventTooLarge: after the events that preceded the oversized one.
+                It is raised again on every later call (sticky).
+        """
+        if self._queue:
+            return self._queue.popleft()
+        if self._error is not None:
+            raise self._error
+        return STREAM_END if self._ended else NEED_DATA
+
+    def events(self) -> Iterator[ServerSentEvent]:
+        """Yield every event ready now (stops at NEED_DATA or STREAM_END).
+
+        Raises:
+            EventTooLarge: as :meth:`next_event`.
+        """
+        queue = self._queue
+        while queue:
+            yield queue.popleft()
+        if self._error is not None:
+            raise self._error
+
+
+def iter_events(
+    chunks: Iterable[bytes], *, max_event_size: int = DEFAULT_MAX_EVENT_SIZE
+) -> Iterator[ServerSentEvent]:
+    """Parse an iterable of byte chunks, yielding events as they complete.
+
+    Empty chunks are skipped (they are not end of stream); the end of the
+    iterable is. Raises what :meth:`SSEParser.next_event` raises.
+    """
+    parser = SSEParser(max_event_size=max_event_size)
+    feed = parser.receive_data
+    for chunk in chunks:
+        if chunk:
+            feed(chunk)
+            yield from parser.events()
+    feed(b"")
+    yield from parser.events()
+
+
+async def aiter_events(
+    chunks: AsyncIterable[bytes], *, max_event_size: int = DEFAULT_MAX_EVENT_SIZE
+) -> AsyncIterator[ServerSentEvent]:
+    """Async twin of :func:`iter_events`; works on asyncio and trio alike.
+
+    It takes ownership of ``chunks``: if the source has an ``aclose()`` method
+    (an async generator, an httpx byte stream) it is closed when this iterator
+    finishes, fails or is closed early.
+    """
+    parser = SSEParser(max_event_size=max_event_size)
+    feed = parser.receive_data
+    try:
+        async for chunk in chunks:
+            if chunk:
+                feed(chunk)
+                for event in parser.events():
+                    yield event
+        feed(b"")
+        for event in parser.events():
+            yield event
+    finally:
+        aclose = getattr(chunks, "aclose", None)
+        if aclose is not None:
+            await aclose()

@@ -1,0 +1,273 @@
+"""SSE parser: the shared case table in every chunking, limits, end of stream, helpers."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sseadapt import (
+    NEED_DATA,
+    STREAM_END,
+    EventTooLarge,
+    LocalProtocolError,
+    ServerSentEvent,
+    SSEParser,
+    aiter_events,
+    iter_events,
+)
+
+from .conformance_adapter import parse as conformance_parse
+from .helpers import FIXTURES, chunkings, parse_all
+from .sse_cases import CASES, Case
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_case_every_chunking(case: Case) -> None:
+    for label, chunks in chunkings(case.wire):
+        assert parse_all(chunks) == case.events, label
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_case_crlf_variant(case: Case) -> None:
+    # Swapping LF for CRLF (or CR) never changes the events.
+    if b"\r" in case.wire:
+        return
+    for eol in (b"\r\n", b"\r"):
+        wire = case.wire.replace(b"\n", eol)
+        for label, chunks in chunkings(wire):
+            assert parse_all(chunks) == case.events, (eol, label)
+
+
+def test_next_event_signals() -> None:
+    parser = SSEParser()
+    assert parser.next_event() is NEED_DATA
+    parser.receive_data(b"data: a\n")
+    assert parser.next_event() is NEED_DATA
+    parser.receive_data(b"\n")
+    assert parser.next_event() == ServerSentEvent(data="a")
+    assert parser.next_event() is NEED_DATA
+    parser.receive_data(b"")
+    assert parser.next_event() is STREAM_END
+    assert parser.next_event() is STREAM_END
+    assert parser.discarded_bytes == 0
+
+
+def test_discarded_tail_is_reported() -> None:
+    parser = SSEParser()
+    parser.receive_data(b"data: a\n\nevent: x\ndata: partial")
+    parser.receive_data(b"")
+    assert [e.data for e in parser.events()] == ["a"]
+    assert parser.discarded_bytes == len(b"event: x") + len(b"data: partial")
+
+
+def test_data_after_end_is_local_error() -> None:
+    parser = SSEParser()
+    parser.receive_data(b"")
+    parser.receive_data(b"")  # a second end is harmless
+    with pytest.raises(LocalProtocolError, match="after end of stream"):
+        parser.receive_data(b"data: x\n\n")
+
+
+def test_crlf_split_across_chunks_is_one_line_break() -> None:
+    # "data: a\r" | "\n" | "\r\n": a CRLF split over chunks, then a blank line.
+    assert parse_all([b"data: a\r", b"\n", b"\r\n"]) == [ServerSentEvent(data="a")]
+    # A CR at a chunk end followed by a non-LF byte.
+    assert parse_all([b"data: a\r", b"data: b\r\r"]) == [ServerSentEvent(data="a\nb")]
+
+
+def test_utf8_split_across_chunks() -> None:
+    wire = "data: 👋é\n\n".encode()
+    for label, chunks in chunkings(wire):
+        assert parse_all(chunks) == [ServerSentEvent(data="👋é")], label
+
+
+def test_bom_split_across_chunks() -> None:
+    assert parse_all([b"\xef", b"\xbb", b"\xbfdata: x\n\n"]) == [ServerSentEvent(data="x")]
+    # A stream that is only part of a BOM yields nothing and ends cleanly.
+    assert parse_all([b"\xef\xbb"]) == []
+
+
+class TestMaxEventSize:
+    def test_event_over_limit_raises_after_earlier_events(self) -> None:
+        wire = b"data: ok\n\ndata: " + b"x" * 100 + b"\n\ndata: after\n\n"
+        for label, chunks in chunkings(wire):
+            parser = SSEParser(max_event_size=50)
+            got = []
+            with pytest.raises(EventTooLarge) as info:
+                for chunk in chunks:
+                    parser.receive_data(chunk)
+                    got.extend(parser.events())
+            assert got == [ServerSentEvent(data="ok")], label
+            assert info.value.limit == 50
+            assert info.value.size > 50
+            assert info.value.event_index == 1
+            # Sticky: the error is raised again.
+            with pytest.raises(EventTooLarge):
+                parser.next_event()
+
+    def test_limit_counts_all_lines_of_the_event(self) -> None:
+        # 3 lines of 20 bytes: 60 bytes of event, over a 50-byte limit.
+        wire = (b"data: " + b"y" * 14 + b"\n") * 3 + b"\n"
+        for label, chunks in chunkings(wire):
+            with pytest.raises(EventTooLarge):
+                parse_all(chunks, max_event_size=50)
+            assert parse_all(chunks, max_event_size=60) == [ServerSentEvent(data="\n".join(["y" * 14] * 3))], label
+
+    def test_long_comment_line_counts(self) -> None:
+        wire = b": " + b"c" * 200 + b"\ndata: x\n\n"
+        for label, chunks in [("whole", [wire]), ("bytes", [wire[i : i + 1] for i in range(len(wire))])]:
+            with pytest.raises(EventTooLarge):
+                parse_all(chunks, max_event_size=100)
+
+    def test_buffer_never_holds_more_than_the_limit(self) -> None:
+        parser = SSEParser(max_event_size=1000)
+        with pytest.raises(EventTooLarge):
+            for _ in range(10_000):
+                parser.receive_data(b"x" * 7)
+                parser.next_event()
+        # The parser stopped buffering: the error was found within the limit.
+        assert parser.bytes_received <= 1000 + 7
+
+    def test_exactly_at_limit_is_fine(self) -> None:
+        wire = b"data: " + b"z" * 44 + b"\n\n"  # a 50-byte line
+        for label, chunks in chunkings(wire):
+            assert parse_all(chunks, max_event_size=50) == [ServerSentEvent(data="z" * 44)], label
+
+    def test_invalid_limit(self) -> None:
+        with pytest.raises(ValueError):
+            SSEParser(max_event_size=0)
+
+
+def test_long_line_in_small_chunks_is_not_rescanned() -> None:
+    # 4 MiB line in 7-byte chunks: the parser keeps pieces and joins once.
+    # Checked structurally (no timing): pieces are held, not concatenated.
+    parser = SSEParser()
+    piece = b"a" * 7
+    parser.receive_data(b"data: ")
+    for _ in range(1000):
+        parser.receive_data(piece)
+    assert len(parser._pending) == 1001  # each chunk kept as its own piece
+    parser.receive_data(b"\n\n")
+    assert parser.next_event() == ServerSentEvent(data="a" * 7000)
+    assert parser._pending == []
+
+
+# -- Hypothesis properties -----------------------------------------------
+
+_wire_alphabet = st.sampled_from(
+    [b"data", b"event", b"id", b"retry", b":", b" ", b"\n", b"\r", b"\r\n", b"x", b"1", b"\x00", b"\xef\xbb\xbf", b"\xc3", b"\xa9", b"\xff", "é".encode(), b"[DONE]"]
+)
+wire_bytes = st.lists(_wire_alphabet, max_size=60).map(b"".join) | st.binary(max_size=200)
+
+
+@st.composite
+def wire_and_cuts(draw: st.DrawFn) -> tuple[bytes, list[bytes]]:
+    wire = draw(wire_bytes)
+    cuts = sorted(draw(st.lists(st.integers(0, len(wire)), max_size=12)))
+    chunks, prev = [], 0
+    for cut in cuts + [len(wire)]:
+        chunks.append(wire[prev:cut])
+        prev = cut
+    return wire, chunks
+
+
+@given(wire_and_cuts())
+@settings(max_examples=500)
+def test_any_chunking_gives_the_same_events(sample: tuple[bytes, list[bytes]]) -> None:
+    wire, chunks = sample
+    assert parse_all(chunks) == parse_all([wire])
+
+
+@given(wire_and_cuts(), st.integers(1, 64))
+@settings(max_examples=300)
+def test_any_chunking_gives_the_same_limit_verdict(sample: tuple[bytes, list[bytes]], limit: int) -> None:
+    wire, chunks = sample
+
+    def outcome(chs: list[bytes]) -> object:
+        try:
+            return parse_all(chs, max_event_size=limit)
+        except EventTooLarge as exc:
+            return ("too large", exc.event_index)
+
+    assert outcome(chunks) == outcome([wire])
+
+
+@given(wire_bytes)
+@settings(max_examples=300)
+def test_matches_conformance_adapter(wire: bytes) -> None:
+    # The adapter the shared corpus runs is the same parser seen through dicts.
+    assert [
+        {"event": e.event, "data": e.data, "id": e.id, "retry": e.retry} for e in parse_all([wire])
+    ] == conformance_parse([wire])
+
+
+# -- shared fixtures -------------------------------------------------------
+
+FIXTURE_FILES = sorted(FIXTURES.glob("*.sse")) + sorted((FIXTURES / "expected").glob("*.sse"))
+
+
+def _reference_blocks(text: str) -> list[tuple[str, str]]:
+    """A deliberately simple reader for the fixtures' regular shape (LF, one data line)."""
+    events = []
+    for block in text.split("\n\n"):
+        if not block:
+            continue
+        name, data = "message", None
+        for line in block.split("\n"):
+            field, _, value = line.partition(": ")
+            if field == "event":
+                name = value
+            elif field == "data":
+                data = value
+        assert data is not None, block
+        events.append((name, data))
+    return events
+
+
+@pytest.mark.parametrize("path", FIXTURE_FILES, ids=lambda p: p.name)
+def test_fixture_parses_to_its_events(path) -> None:  # type: ignore[no-untyped-def]
+    raw = path.read_bytes()
+    expected = _reference_blocks(raw.decode())
+    assert expected, "fixture has events"
+    for variant in (raw, raw.replace(b"\n", b"\r\n")):
+        for size in (1, 7, 4096, len(variant)):
+            chunks = [variant[i : i + size] for i in range(0, len(variant), size)]
+            got = parse_all(chunks)
+            assert [(e.event, e.data) for e in got] == expected
+    for _, data in expected:
+        if data != "[DONE]":
+            json.loads(data)
+
+
+# -- iteration helpers -----------------------------------------------------
+
+
+def test_iter_events_skips_empty_chunks() -> None:
+    chunks = [b"data: a", b"", b"\n\n", b"", b"data: b\n\n"]
+    assert [e.data for e in iter_events(chunks)] == ["a", "b"]
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio", "trio"])
+@pytest.mark.anyio
+async def test_aiter_events_on_both_backends(anyio_backend: str) -> None:
+    closed = []
+
+    async def source():  # type: ignore[no-untyped-def]
+        try:
+            for chunk in (b"data: a\n", b"\n", b"data: b\n\n", b"data: c\n\n"):
+                yield chunk
+        finally:
+            closed.append(True)
+
+    got = []
+    agen = aiter_events(source())
+    async for event in agen:
+        got.append(event.data)
+        if len(got) == 2:
+            break
+    await agen.aclose()  # type: ignore[attr-defined]
+    assert got == ["a", "b"]
+    assert closed == [True]
