@@ -1,0 +1,518 @@
+"""Typed Anthropic stream events, and decoding SSE events into them.
+
+Three dialects (``../shared/spec/wire-formats.md`` §§2–4):
+
+* :attr:`Dialect.LEGACY` — Text Completions ``2023-01-01``: data-only events
+  carrying the **cumulative** ``completion``, then ``data: [DONE]``.
+* :attr:`Dialect.COMPLETIONS` — Text Completions ``2023-06-01``: named
+  ``completion`` / ``ping`` / ``error`` events with **incremental** text.
+* :attr:`Dialect.MESSAGES` — the Messages stream (``message_start`` …
+  ``message_stop``).
+
+The dialect is always named by the caller (from the endpoint and the
+``anthropic-version`` header), never guessed from content: a cumulative
+``"a"``, ``"ab"`` is indistinguishable from the increments ``"a"``, ``"ab"``
+(spec §2.7).
+
+Decoding rules (spec §1.1, D6, D12): dispatch on the SSE event name and fall
+back to the data's ``type`` for unnamed events; payloads are parsed as JSON,
+never matched with patterns, so whitespace padding, key order and extra
+fields do not matter. Every typed event keeps its decoded payload in ``raw``
+(key order preserved), so fields sseadapt does not model survive a
+re-serialization; ``extra`` lists just those. Event names a dialect does not
+define become :class:`UnknownEvent`, which keeps the SSE name and data string
+untouched for byte-for-byte re-emission.
+
+Events are immutable; do not subclass them.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from typing import Any, Union
+
+import attrs
+
+from ._errors import InvalidPayload
+from ._sse import ServerSentEvent
+
+__all__ = [
+    "Dialect",
+    "AnthropicEvent",
+    "UnknownEvent",
+    "Ping",
+    "ErrorEvent",
+    "LegacyCompletion",
+    "LegacyDone",
+    "Completion",
+    "MessageStart",
+    "ContentBlockStart",
+    "ContentBlockDelta",
+    "ContentBlockStop",
+    "MessageDelta",
+    "MessageStop",
+    "Delta",
+    "TextDelta",
+    "InputJSONDelta",
+    "ThinkingDelta",
+    "SignatureDelta",
+    "CitationsDelta",
+    "UnknownDelta",
+    "decode_event",
+]
+
+
+class Dialect(enum.Enum):
+    """The stream dialects sseadapt reads or writes, by their CLI names."""
+
+    #: Text Completions, ``anthropic-version: 2023-01-01`` (cumulative, ``[DONE]``).
+    LEGACY = "completions-2023-01-01"
+    #: Text Completions, ``anthropic-version: 2023-06-01`` (incremental, named).
+    COMPLETIONS = "completions-2023-06-01"
+    #: The Messages API stream.
+    MESSAGES = "messages"
+    #: OpenAI ``chat.completion.chunk`` stream (output only).
+    OPENAI = "openai"
+
+    @classmethod
+    def parse(cls, name: Union[str, Dialect]) -> Dialect:
+        """Look a dialect up by name or alias (``legacy``, ``completions``)."""
+        if isinstance(name, Dialect):
+            return name
+        found = _ALIASES.get(name.strip().lower())
+        if found is None:
+            names = ", ".join(sorted(_ALIASES))
+            raise ValueError(f"unknown dialect {name!r}; expected one of: {names}")
+        return found
+
+    def __str__(self) -> str:
+        return self.value
+
+
+_ALIASES: dict[str, Dialect] = {d.value: d for d in Dialect}
+_ALIASES.update({"legacy": Dialect.LEGACY, "completions": Dialect.COMPLETIONS})
+
+
+
+def _extra(raw: dict[str, Any], modelled: frozenset[str]) -> dict[str, Any]:
+    return {k: v for k, v in raw.items() if k not in modelled}
+
+
+@attrs.frozen(kw_only=True)
+class UnknownEvent:
+    """An event the dialect does not define (D6): kept exactly as it arrived."""
+
+    #: The SSE event name.
+    event: str
+    #: The SSE data, untouched.
+    data: str
+
+
+@attrs.frozen(kw_only=True)
+class Ping:
+    """A keep-alive ``ping``."""
+
+    raw: dict[str, Any] = attrs.field(factory=lambda: {"type": "ping"})
+
+
+@attrs.frozen(kw_only=True)
+class ErrorEvent:
+    """An ``error`` event: the upstream reports a failure mid-stream.
+
+    For the legacy dialect this is a data-only event whose ``exception`` is
+    non-null or which carries an ``error`` object (D4); ``raw`` then also holds
+    the cumulative ``completion`` sent with it.
+    """
+
+    #: ``error.type``, e.g. ``"overloaded_error"``.
+    error_type: str
+    #: ``error.message``.
+    message: str
+    raw: dict[str, Any] = attrs.field(factory=dict)
+
+
+@attrs.frozen(kw_only=True)
+class LegacyCompletion:
+    """A 2023-01-01 completion event; ``completion`` is the text **so far**."""
+
+    completion: str
+    stop_reason: Union[str, None] = None
+    model: Union[str, None] = None
+    stop: Union[str, None] = None
+    log_id: Union[str, None] = None
+    truncated: Union[bool, None] = None
+    exception: Union[str, None] = None
+    raw: dict[str, Any] = attrs.field(factory=dict)
+
+    @property
+    def extra(self) -> dict[str, Any]:
+        """Payload fields not modelled above."""
+        return _extra(self.raw, _LEGACY_FIELDS)
+
+
+_LEGACY_FIELDS = frozenset(
+    ["completion", "stop_reason", "model", "stop", "log_id", "truncated", "exception"]
+)
+
+
+@attrs.frozen(kw_only=True)
+class LegacyDone:
+    """The legacy ``data: [DONE]`` terminator."""
+
+
+@attrs.frozen(kw_only=True)
+class Completion:
+    """A 2023-06-01 ``completion`` event; ``completion`` is the **new** text."""
+
+    completion: str
+    stop_reason: Union[str, None] = None
+    model: Union[str, None] = None
+    stop: Union[str, None] = None
+    log_id: Union[str, None] = None
+    id: Union[str, None] = None
+    raw: dict[str, Any] = attrs.field(factory=dict)
+
+    @property
+    def extra(self) -> dict[str, Any]:
+        """Payload fields not modelled above."""
+        return _extra(self.raw, _COMPLETION_FIELDS)
+
+
+_COMPLETION_FIELDS = frozenset(
+    ["type", "completion", "stop_reason", "model", "stop", "log_id", "id"]
+)
+
+
+@attrs.frozen(kw_only=True)
+class MessageStart:
+    """``message_start``: the message shell, with empty ``content``."""
+
+    message: dict[str, Any]
+    raw: dict[str, Any] = attrs.field(factory=dict)
+
+    @property
+    def message_id(self) -> Union[str, None]:
+        value = self.message.get("id")
+        return value if isinstance(value, str) else None
+
+    @property
+    def model(self) -> Union[str, None]:
+        value = self.message.get("model")
+        return value if isinstance(value, str) else None
+
+    @property
+    def usage(self) -> dict[str, Any]:
+        value = self.message.get("usage")
+        return value if isinstance(value, dict) else {}
+
+
+@attrs.frozen(kw_only=True)
+class ContentBlockStart:
+    """``content_block_start``: block number ``index`` begins."""
+
+    index: int
+    content_block: dict[str, Any]
+    raw: dict[str, Any] = attrs.field(factory=dict)
+
+    @property
+    def block_type(self) -> str:
+        value = self.content_block.get("type")
+        return value if isinstance(value, str) else ""
+
+
+@attrs.frozen(kw_only=True)
+class TextDelta:
+    text: str
+    raw: dict[str, Any] = attrs.field(factory=dict)
+
+
+@attrs.frozen(kw_only=True)
+class InputJSONDelta:
+    partial_json: str
+    raw: dict[str, Any] = attrs.field(factory=dict)
+
+
+@attrs.frozen(kw_only=True)
+class ThinkingDelta:
+    thinking: str
+    raw: dict[str, Any] = attrs.field(factory=dict)
+
+
+@attrs.frozen(kw_only=True)
+class SignatureDelta:
+    signature: str
+    raw: dict[str, Any] = attrs.field(factory=dict)
+
+
+@attrs.frozen(kw_only=True)
+class CitationsDelta:
+    citation: dict[str, Any]
+    raw: dict[str, Any] = attrs.field(factory=dict)
+
+
+@attrs.frozen(kw_only=True)
+class UnknownDelta:
+    """A delta type this version does not know (D6); ``type`` as sent."""
+
+    type: str
+    raw: dict[str, Any] = attrs.field(factory=dict)
+
+
+Delta = Union[TextDelta, InputJSONDelta, ThinkingDelta, SignatureDelta, CitationsDelta, UnknownDelta]
+
+
+@attrs.frozen(kw_only=True)
+class ContentBlockDelta:
+    """``content_block_delta``: a piece of block ``index``."""
+
+    index: int
+    delta: Delta
+    raw: dict[str, Any] = attrs.field(factory=dict)
+
+
+@attrs.frozen(kw_only=True)
+class ContentBlockStop:
+    """``content_block_stop``: block ``index`` is complete."""
+
+    index: int
+    raw: dict[str, Any] = attrs.field(factory=dict)
+
+
+@attrs.frozen(kw_only=True)
+class MessageDelta:
+    """``message_delta``: top-level changes (stop reason) and cumulative usage."""
+
+    delta: dict[str, Any]
+    usage: dict[str, Any]
+    raw: dict[str, Any] = attrs.field(factory=dict)
+
+    @property
+    def stop_reason(self) -> Union[str, None]:
+        value = self.delta.get("stop_reason")
+        return value if isinstance(value, str) else None
+
+    @property
+    def stop_sequence(self) -> Union[str, None]:
+        value = self.delta.get("stop_sequence")
+        return value if isinstance(value, str) else None
+
+
+@attrs.frozen(kw_only=True)
+class MessageStop:
+    """``message_stop``: the message is complete."""
+
+    raw: dict[str, Any] = attrs.field(factory=dict)
+
+
+AnthropicEvent = Union[
+    UnknownEvent,
+    Ping,
+    ErrorEvent,
+    LegacyCompletion,
+    LegacyDone,
+    Completion,
+    MessageStart,
+    ContentBlockStart,
+    ContentBlockDelta,
+    ContentBlockStop,
+    MessageDelta,
+    MessageStop,
+]
+
+# -- decoding ---------------------------------------------------------------
+
+
+def _payload(sse: ServerSentEvent) -> dict[str, Any]:
+    try:
+        value = json.loads(sse.data)
+    except ValueError as exc:
+        raise InvalidPayload(
+            f"{sse.event!r} event data is not JSON: {exc}", event=sse.event, data=sse.data
+        ) from None
+    if not isinstance(value, dict):
+        raise InvalidPayload(
+            f"{sse.event!r} event data is not a JSON object", event=sse.event, data=sse.data
+        )
+    return value
+
+
+def _field(
+    sse: ServerSentEvent, raw: dict[str, Any], key: str, kind: type | tuple[type, ...], *, optional: bool = False
+) -> Any:
+    value = raw.get(key)
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) and kind is int:
+        value = None  # JSON true is not an index
+    if not isinstance(value, kind):
+        what = "missing" if key not in raw else f"not {getattr(kind, '__name__', kind)}"
+        raise InvalidPayload(
+            f"{sse.event!r} event field {key!r} is {what}", event=sse.event, data=sse.data
+        )
+    return value
+
+
+def _opt_str(sse: ServerSentEvent, raw: dict[str, Any], key: str) -> Union[str, None]:
+    value: Union[str, None] = _field(sse, raw, key, str, optional=True)
+    return value
+
+
+def _error(sse: ServerSentEvent, raw: dict[str, Any]) -> ErrorEvent:
+    error = raw.get("error")
+    if not isinstance(error, dict):
+        raise InvalidPayload("error event without an 'error' object", event=sse.event, data=sse.data)
+    etype = error.get("type")
+    message = error.get("message")
+    return ErrorEvent(
+        error_type=etype if isinstance(etype, str) else "api_error",
+        message=message if isinstance(message, str) else "",
+        raw=raw,
+    )
+
+
+def _decode_legacy(sse: ServerSentEvent) -> AnthropicEvent:
+    if sse.event == "ping":
+        return Ping(raw=_payload(sse) if sse.data.strip() else {"type": "ping"})
+    if sse.event != "message":
+        return UnknownEvent(event=sse.event, data=sse.data)
+    if sse.data == "[DONE]":
+        return LegacyDone()
+    raw = _payload(sse)
+    exception = raw.get("exception")
+    if isinstance(raw.get("error"), dict):
+        return _error(sse, raw)
+    if isinstance(exception, str) and exception:
+        etype, _, message = exception.partition(": ")
+        return ErrorEvent(error_type=etype or "api_error", message=message, raw=raw)
+    if "completion" not in raw:
+        if raw.get("type") == "ping":
+            return Ping(raw=raw)
+        return UnknownEvent(event=sse.event, data=sse.data)
+    truncated = raw.get("truncated")
+    return LegacyCompletion(
+        completion=_field(sse, raw, "completion", str),
+        stop_reason=_opt_str(sse, raw, "stop_reason"),
+        model=_opt_str(sse, raw, "model"),
+        stop=_opt_str(sse, raw, "stop"),
+        log_id=_opt_str(sse, raw, "log_id"),
+        truncated=truncated if isinstance(truncated, bool) else None,
+        exception=None,
+        raw=raw,
+    )
+
+
+def _decode_completions(sse: ServerSentEvent) -> AnthropicEvent:
+    name = sse.event
+    raw: dict[str, Any] | None = None
+    if name == "message":  # unnamed: fall back to the data's type
+        raw = _payload(sse)
+        kind = raw.get("type")
+        name = kind if isinstance(kind, str) else name
+    if name == "completion":
+        raw = raw if raw is not None else _payload(sse)
+        return Completion(
+            completion=_field(sse, raw, "completion", str),
+            stop_reason=_opt_str(sse, raw, "stop_reason"),
+            model=_opt_str(sse, raw, "model"),
+            stop=_opt_str(sse, raw, "stop"),
+            log_id=_opt_str(sse, raw, "log_id"),
+            id=_opt_str(sse, raw, "id"),
+            raw=raw,
+        )
+    if name == "ping":
+        return Ping(raw=raw if raw is not None else _payload(sse))
+    if name == "error":
+        return _error(sse, raw if raw is not None else _payload(sse))
+    return UnknownEvent(event=sse.event, data=sse.data)
+
+
+def _decode_delta(sse: ServerSentEvent, raw: dict[str, Any]) -> Delta:
+    kind = raw.get("type")
+    if kind == "text_delta":
+        return TextDelta(text=_field(sse, raw, "text", str), raw=raw)
+    if kind == "input_json_delta":
+        return InputJSONDelta(partial_json=_field(sse, raw, "partial_json", str), raw=raw)
+    if kind == "thinking_delta":
+        return ThinkingDelta(thinking=_field(sse, raw, "thinking", str), raw=raw)
+    if kind == "signature_delta":
+        return SignatureDelta(signature=_field(sse, raw, "signature", str), raw=raw)
+    if kind == "citations_delta":
+        return CitationsDelta(citation=_field(sse, raw, "citation", dict), raw=raw)
+    return UnknownDelta(type=kind if isinstance(kind, str) else "", raw=raw)
+
+
+_MESSAGES_NAMES = frozenset(
+    [
+        "message_start",
+        "content_block_start",
+        "content_block_delta",
+        "content_block_stop",
+        "message_delta",
+        "message_stop",
+        "ping",
+        "error",
+    ]
+)
+
+
+def _decode_messages(sse: ServerSentEvent) -> AnthropicEvent:
+    name = sse.event
+    if name not in _MESSAGES_NAMES:
+        if name != "message":
+            return UnknownEvent(event=sse.event, data=sse.data)
+        raw = _payload(sse)  # unnamed: fall back to the data's type
+        kind = raw.get("type")
+        if not isinstance(kind, str) or kind not in _MESSAGES_NAMES:
+            return UnknownEvent(event=sse.event, data=sse.data)
+        name = kind
+    else:
+        raw = _payload(sse)
+    if name == "content_block_delta":
+        return ContentBlockDelta(
+            index=_field(sse, raw, "index", int),
+            delta=_decode_delta(sse, _field(sse, raw, "delta", dict)),
+            raw=raw,
+        )
+    if name == "ping":
+        return Ping(raw=raw)
+    if name == "message_start":
+        return MessageStart(message=_field(sse, raw, "message", dict), raw=raw)
+    if name == "content_block_start":
+        return ContentBlockStart(
+            index=_field(sse, raw, "index", int),
+            content_block=_field(sse, raw, "content_block", dict),
+            raw=raw,
+        )
+    if name == "content_block_stop":
+        return ContentBlockStop(index=_field(sse, raw, "index", int), raw=raw)
+    if name == "message_delta":
+        usage = raw.get("usage")
+        return MessageDelta(
+            delta=_field(sse, raw, "delta", dict),
+            usage=usage if isinstance(usage, dict) else {},
+            raw=raw,
+        )
+    if name == "message_stop":
+        return MessageStop(raw=raw)
+    return _error(sse, raw)
+
+
+_DECODERS = {
+    Dialect.LEGACY: _decode_legacy,
+    Dialect.COMPLETIONS: _decode_completions,
+    Dialect.MESSAGES: _decode_messages,
+}
+
+
+def decode_event(dialect: Union[Dialect, str], sse: ServerSentEvent) -> AnthropicEvent:
+    """Decode one SSE event of ``dialect`` into its typed event.
+
+    Raises:
+        InvalidPayload: the data is not the JSON object the event requires.
+        ValueError: ``dialect`` is unknown or is not an input dialect.
+    """
+    decoder = _DECODERS.get(Dialect.parse(dialect))
+    if decoder is None:
+        raise ValueError(f"{dialect} is an output-only dialect")
+    return decoder(sse)
