@@ -6,6 +6,15 @@ bytes or events. The adapters (``sseadapt.httpx``, ``sseadapt.asgi``,
 ``sseadapt.proxy``) and the CLI do the I/O.
 """
 
+from ._convert import (
+    SUPPORTED_CONVERSIONS as SUPPORTED_CONVERSIONS,
+    TRUNCATED_MESSAGE as TRUNCATED_MESSAGE,
+    Converter as Converter,
+    ConverterOptions as ConverterOptions,
+    completion_stop_reason as completion_stop_reason,
+    make_converter as make_converter,
+    openai_finish_reason as openai_finish_reason,
+)
 from ._errors import (
     ERROR_STATUS as ERROR_STATUS,
     ConversionError as ConversionError,
@@ -58,6 +67,12 @@ from ._machines import (
     StreamReader as StreamReader,
     event_kind as event_kind,
 )
+from ._pipeline import (
+    Pipeline as Pipeline,
+    aconvert as aconvert,
+    convert_bytes as convert_bytes,
+    convert_iter as convert_iter,
+)
 from ._serializer import Comment as Comment, SSESerializer as SSESerializer
 from ._sse import (
     DEFAULT_MAX_EVENT_SIZE as DEFAULT_MAX_EVENT_SIZE,
@@ -72,6 +87,17 @@ from ._sse import (
 from ._version import __version__ as __version__
 
 __all__ = [
+    "SUPPORTED_CONVERSIONS",
+    "TRUNCATED_MESSAGE",
+    "Converter",
+    "ConverterOptions",
+    "completion_stop_reason",
+    "make_converter",
+    "openai_finish_reason",
+    "Pipeline",
+    "aconvert",
+    "convert_bytes",
+    "convert_iter",
     "CompletionAccumulator",
     "CompletionResult",
     "MessageAccumulator",

@@ -201,6 +201,8 @@ class StreamMachine:
         self.violation: UnexpectedEvent | None = None
         #: Typed events accepted so far.
         self.event_count = 0
+        #: Unknown events seen (D6: allowed, but many of them hint at a wrong dialect).
+        self.unknown_count = 0
         self._blocks_opened = 0
         self._open_block: ContentBlockStart | None = None
         self._cumulative = ""
@@ -219,6 +221,8 @@ class StreamMachine:
             raise self._violate(f"{kind!r} event after the stream failed", event, index)
         if kind == "ping" or kind == "unknown":
             self.event_count += 1
+            if kind == "unknown":
+                self.unknown_count += 1
             return state
         if kind == "error":
             assert isinstance(event, ErrorEvent)
@@ -302,9 +306,15 @@ class StreamMachine:
             raise self.upstream_error
         if self.violation is not None:
             raise self.violation
+        hint = ""
+        if self.state is State.START and self.unknown_count:
+            hint = (
+                f" ({self.unknown_count} events were not {self.dialect.value} events:"
+                " is the dialect right?)"
+            )
         raise IncompleteStream(
             f"{self.dialect.value} stream ended in state {self.state.name} before "
-            f"{_TERMINAL_NAME[self.dialect]}",
+            f"{_TERMINAL_NAME[self.dialect]}{hint}",
             state=self.state,
             event_index=self.event_count,
         )
