@@ -25,10 +25,13 @@ from ._errors import (
     ProtocolError as ProtocolError,
     RemoteProtocolError as RemoteProtocolError,
     SSEAdaptError as SSEAdaptError,
+    StreamInterrupted as StreamInterrupted,
     UnexpectedEvent as UnexpectedEvent,
     UnrepresentableEvent as UnrepresentableEvent,
     UpstreamError as UpstreamError,
 )
+import logging as _logging
+
 from ._accumulate import (
     CompletionAccumulator as CompletionAccumulator,
     CompletionResult as CompletionResult,
@@ -87,6 +90,7 @@ from ._sse import (
 from ._version import __version__ as __version__
 
 __all__ = [
+    "StreamInterrupted",
     "SUPPORTED_CONVERSIONS",
     "TRUNCATED_MESSAGE",
     "Converter",
@@ -154,3 +158,6 @@ __all__ = [
     "aiter_events",
     "iter_events",
 ]
+
+# A library logs to "sseadapt.*" and leaves handlers to the application.
+_logging.getLogger("sseadapt").addHandler(_logging.NullHandler())

@@ -197,6 +197,9 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("file", nargs="?", default="-", help="input file, or - for stdin (default)")
     val.set_defaults(func=_cmd_validate)
 
+    from . import _cli_serve
+
+    _cli_serve.register(sub)
     return parser
 
 

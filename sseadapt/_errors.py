@@ -10,7 +10,8 @@ The tree::
     │       ├── EventTooLarge         an SSE event or line over ``max_event_size``
     │       ├── InvalidPayload        data that is not the JSON the dialect requires
     │       ├── UnexpectedEvent       an event that is illegal in the machine's state
-    │       └── IncompleteStream      the input ended before its terminal event
+    │       ├── IncompleteStream      the input ended before its terminal event
+    │       └── StreamInterrupted     the transport failed mid-stream (stall, drop, shutdown)
     ├── ConversionError               the converter was told to refuse something it met
     └── UpstreamError                 the stream carried an Anthropic ``error`` event
 
@@ -40,6 +41,7 @@ __all__ = [
     "InvalidPayload",
     "UnexpectedEvent",
     "IncompleteStream",
+    "StreamInterrupted",
     "ConversionError",
     "UpstreamError",
     "ERROR_STATUS",
@@ -182,6 +184,20 @@ class IncompleteStream(RemoteProtocolError):
     ) -> None:
         super().__init__(msg, event_index=event_index, offset=offset)
         self.state = state
+
+
+class StreamInterrupted(RemoteProtocolError):
+    """The stream could not be read to its end: it stalled past the idle
+    timeout, the connection dropped, or the server is shutting down.
+
+    Attributes:
+        error_type: the Anthropic error type written to the client
+            (``"timeout_error"`` for a stall, else ``"api_error"``).
+    """
+
+    def __init__(self, msg: str, *, error_type: str = "api_error") -> None:
+        super().__init__(msg)
+        self.error_type = error_type
 
 
 class ConversionError(SSEAdaptError):

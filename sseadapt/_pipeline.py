@@ -137,6 +137,17 @@ class Pipeline:
             self.error = exc
             self._ensure_error_shape("api_error", f"upstream stream is invalid: {exc}")
 
+    def abort(self, error: SSEAdaptError, error_type: str, message: str) -> None:
+        """End the output now with the target's error shape (no terminal marker).
+
+        For failures the parser cannot see, e.g. the upstream stalled or its
+        connection dropped. Does nothing to output that already ended.
+        """
+        if self.error is None and not self.converter.finished:
+            self.error = error
+        self._ensure_error_shape(error_type, message)
+        self._ended = True
+
     def _ensure_error_shape(self, error_type: str, message: str) -> None:
         chunk = self.converter.fail(error_type, message)
         if chunk:

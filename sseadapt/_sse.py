@@ -204,6 +204,11 @@ class SSEParser:
         return self._ended
 
     @property
+    def events_dispatched(self) -> int:
+        """Events dispatched so far (returned or still queued)."""
+        return self._dispatched
+
+    @property
     def bytes_received(self) -> int:
         """Total input bytes received so far."""
         return self._received

@@ -1,0 +1,173 @@
+"""``sseadapt proxy`` and ``sseadapt demo`` (need the ``proxy`` extra)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from typing import Any
+
+from ._requests import DEFAULT_MODEL
+
+__all__ = ["register"]
+
+_MISSING_EXTRA = "sseadapt {cmd} needs the 'proxy' extra: pip install 'sseadapt[proxy]' ({exc})"
+
+DEMO_PROMPT = "\n\nHuman: Hello! Who are you?\n\nAssistant:"
+
+
+def _listen(value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit():
+        raise argparse.ArgumentTypeError(f"--listen takes HOST:PORT, not {value!r}")
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+def _model_map(values: list[str]) -> dict[str, str]:
+    out = {}
+    for value in values:
+        old, sep, new = value.partition("=")
+        if not sep or not old or not new:
+            raise SystemExit(f"sseadapt proxy: --model-map takes OLD=NEW, not {value!r}")
+        out[old] = new
+    return out
+
+
+def register(sub: Any) -> None:
+    proxy = sub.add_parser(
+        "proxy",
+        help="serve legacy clients in front of an upstream (extra: proxy)",
+        description="Serve /v1/complete to 2023-01-01 and 2023-06-01 clients from an upstream that speaks today's API.",
+    )
+    proxy.add_argument("--upstream", required=True, help="upstream base URL, or 'builtin' for the offline demo upstream")
+    proxy.add_argument("--listen", type=_listen, default=("127.0.0.1", 8080), metavar="HOST:PORT", help="address to serve on (default 127.0.0.1:8080)")
+    proxy.add_argument("--upstream-api", choices=["messages", "complete"], default="messages", help="API /v1/complete requests use upstream (default messages)")
+    proxy.add_argument("--default-model", default=None, help="model for legacy aliases such as claude-v1 or claude-2 (D15; default: %s)" % DEFAULT_MODEL)
+    proxy.add_argument("--model-map", action="append", default=[], metavar="OLD=NEW", help="rename a requested model (repeatable)")
+    proxy.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    proxy.add_argument("--max-body-size", type=int, default=10 * 1024 * 1024, help="largest request body in bytes (413 above)")
+    proxy.add_argument("--connect-timeout", type=float, default=10.0, help="seconds to connect upstream (default 10)")
+    proxy.add_argument("--idle-timeout", type=float, default=300.0, help="seconds an upstream may stay silent (default 300)")
+    proxy.add_argument("--legacy-ping", choices=["drop", "keep"], default="drop", help="legacy clients: drop or keep upstream pings (D2)")
+    proxy.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    proxy.add_argument("--demo-delay", type=float, default=0.0, help="builtin upstream: seconds between events")
+    proxy.add_argument("--demo-fault", default=None, help="builtin upstream: inject a fault (error, cut, drop, stall, status-529, status-500-text, invalid-json)")
+    proxy.set_defaults(func=_cmd_proxy)
+
+    demo = sub.add_parser(
+        "demo",
+        help="offline end to end demo: a legacy request through the proxy to the built-in upstream",
+        description="Starts the built-in upstream and the proxy on loopback ports, sends a legacy (2023-01-01) "
+        "streaming request through the proxy, prints the legacy stream as it arrives, and exits.",
+    )
+    demo.add_argument("--delay", type=float, default=0.05, help="seconds between upstream events (default 0.05)")
+    demo.add_argument("--fault", default=None, help="inject an upstream fault (error, cut, drop, stall, status-529, ...)")
+    demo.add_argument("--version", dest="client_version", default="2023-01-01", choices=["2023-01-01", "2023-06-01"], help="the client's anthropic-version (default 2023-01-01)")
+    demo.add_argument("--upstream-api", choices=["messages", "complete"], default="messages")
+    demo.set_defaults(func=_cmd_demo)
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(level=getattr(logging, level.upper()), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+def _cmd_proxy(args: argparse.Namespace) -> int:
+    try:
+        import uvicorn
+
+        from .proxy import ProxyApp, ProxyConfig
+        from .serve import ServerThread
+        from .upstream import DemoUpstream
+    except ImportError as exc:
+        print(_MISSING_EXTRA.format(cmd="proxy", exc=exc), file=sys.stderr)
+        return 2
+    _configure_logging(args.log_level)
+    host, port = args.listen
+    builtin = None
+    upstream = args.upstream
+    if upstream == "builtin":
+        builtin = ServerThread(DemoUpstream(delay=args.demo_delay, fault=args.demo_fault)).start()
+        upstream = builtin.url
+        print(f"sseadapt: built-in demo upstream on {upstream}", file=sys.stderr)
+    elif not upstream.startswith(("http://", "https://")):
+        print(f"sseadapt proxy: --upstream must be an http(s) URL or 'builtin', not {upstream!r}", file=sys.stderr)
+        return 2
+    config = ProxyConfig(
+        upstream=upstream,
+        upstream_api=args.upstream_api,
+        default_model=args.default_model or DEFAULT_MODEL,
+        model_map=_model_map(args.model_map),
+        max_body_size=args.max_body_size,
+        connect_timeout=args.connect_timeout,
+        idle_timeout=args.idle_timeout,
+        legacy_ping=args.legacy_ping,
+    )
+    print(f"sseadapt proxy on http://{host}:{port} -> {upstream} ({args.upstream_api}), {args.workers} worker(s)", file=sys.stderr)
+    try:
+        if args.workers > 1:
+            os.environ["SSEADAPT_PROXY_CONFIG"] = config.to_json()
+            os.environ["SSEADAPT_PROXY_LOG_LEVEL"] = args.log_level
+            uvicorn.run("sseadapt.proxy:create_app_from_env", factory=True, host=host, port=port,
+                        workers=args.workers, log_level="warning", lifespan="on")
+        else:
+            uvicorn.run(ProxyApp(config), host=host, port=port, log_level="warning", lifespan="on")
+    finally:
+        if builtin is not None:
+            builtin.stop()
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    try:
+        import httpx
+
+        from .proxy import ProxyApp, ProxyConfig
+        from .serve import ServerThread
+        from .upstream import DemoUpstream
+    except ImportError as exc:
+        print(_MISSING_EXTRA.format(cmd="demo", exc=exc), file=sys.stderr)
+        return 2
+    out = sys.stdout
+    upstream_app = DemoUpstream(delay=args.delay, fault=args.fault)
+    with ServerThread(upstream_app) as upstream:
+        config = ProxyConfig(upstream=upstream.url, upstream_api=args.upstream_api, default_model=DEFAULT_MODEL, idle_timeout=5.0)
+        with ServerThread(ProxyApp(config)) as proxy:
+            print(f"# built-in upstream (speaks /v1/messages and 2023-06-01 /v1/complete): {upstream.url}", file=out)
+            print(f"# sseadapt proxy: {proxy.url} -> upstream /v1/{args.upstream_api}", file=out)
+            print(f"# POST {proxy.url}/v1/complete  anthropic-version: {args.client_version}  stream: true", file=out)
+            print("#", file=out, flush=True)
+            body = {"prompt": DEMO_PROMPT, "model": "claude-v1", "max_tokens_to_sample": 300,
+                    "stop_sequences": ["\n\nHuman:"], "stream": True}
+            headers = {"Anthropic-Version": args.client_version, "X-API-Key": "sk-demo-not-a-real-key",
+                       "Accept": "application/json", "Anthropic-SDK": "anthropic-python/0.2.10"}
+            started = time.monotonic()
+            events, last, status = 0, "", 0
+            with httpx.Client(timeout=httpx.Timeout(30.0), trust_env=False) as client:
+                with client.stream("POST", proxy.url + "/v1/complete", json=body, headers=headers) as response:
+                    status = response.status_code
+                    print(f"# HTTP {status} {response.headers.get('content-type')}", file=out, flush=True)
+                    for line in response.iter_lines():
+                        print(line, file=out, flush=True)
+                        if line.startswith("data: "):
+                            events += 1
+                            last = line[6:]
+    elapsed = time.monotonic() - started
+    if status != 200:
+        print(f"# the proxy answered HTTP {status} in the client's error shape ({elapsed:.2f}s)", file=out)
+        return 0 if args.fault else 1
+    ended = "data: [DONE]" if last == "[DONE]" else "the error shape" if _is_error(last) else "no terminal (unexpected)"
+    print(f"# {events} events in {elapsed:.2f}s; the stream ended with {ended}", file=out)
+    if args.fault:
+        return 0 if ended == "the error shape" else 1
+    return 0 if last == "[DONE]" else 1
+
+
+def _is_error(data: str) -> bool:
+    try:
+        payload = json.loads(data)
+    except ValueError:
+        return False
+    return isinstance(payload, dict) and ("error" in payload or payload.get("exception") is not None)

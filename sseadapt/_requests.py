@@ -1,0 +1,241 @@
+"""Sans-I/O translation of requests, non-streaming responses and HTTP errors.
+
+Used by the proxy and the middleware; no I/O here. References are to
+``../shared/spec/wire-formats.md``:
+
+* D10, D15-D17: a legacy ``/v1/complete`` request body becomes a Messages
+  request, following Anthropic's "Migrating from Text Completions to
+  Messages" guide: text before the first ``"\\n\\nHuman:"`` is the system
+  prompt, the turns alternate, text after the final ``"\\n\\nAssistant:"`` is
+  an assistant prefill (trailing whitespace stripped), the one space after
+  ``Human:``/``Assistant:`` is dropped.
+* D18: which dialect a ``/v1/complete`` client speaks, from its
+  ``anthropic-version`` header.
+* D13: an upstream HTTP error body in the shape of the client's dialect.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any, Final, Union
+
+from ._convert import completion_stop_reason
+from ._events import Dialect
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "RequestRejected",
+    "SUPPORTED_COMPLETE_VERSIONS",
+    "client_dialect_for_complete",
+    "legacy_to_messages_request",
+    "map_model",
+    "message_to_completion",
+    "completion_to_legacy",
+    "error_body",
+    "upstream_error_body",
+]
+
+#: The model legacy aliases (``claude-v1``, ``claude-2`` …) go to by default in
+#: the CLI (D15); ``--default-model`` changes it.
+DEFAULT_MODEL: Final = "claude-sonnet-5-5"
+
+#: ``anthropic-version`` values a ``/v1/complete`` client may send (D18).
+SUPPORTED_COMPLETE_VERSIONS: Final = ("2023-01-01", "2023-06-01")
+
+_LEGACY_FIELDS: Final = frozenset(
+    ["prompt", "model", "max_tokens_to_sample", "stop_sequences", "stream", "temperature", "top_k", "top_p", "metadata", "tags"]
+)
+_TURN = re.compile(r"\n\nHuman:|\n\nAssistant:")
+_LEGACY_ALIASES: Final = ("claude-v1", "claude-instant", "claude-1", "claude-2")
+
+
+class RequestRejected(Exception):
+    """A client request sseadapt answers itself with an HTTP error.
+
+    Attributes:
+        status: the HTTP status (400 for a malformed request, 413 when too large).
+        error_type: the Anthropic ``error.type``.
+        message: the human-readable reason.
+    """
+
+    def __init__(self, message: str, *, status: int = 400, error_type: str = "invalid_request_error") -> None:
+        super().__init__(message)
+        self.status = status
+        self.error_type = error_type
+        self.message = message
+
+
+def client_dialect_for_complete(version: Union[str, None]) -> Dialect:
+    """D18: the dialect a ``/v1/complete`` client reads, from ``anthropic-version``.
+
+    Raises:
+        RequestRejected: any version other than the two supported ones.
+    """
+    if version is None or version.strip() == "" or version.strip() == "2023-01-01":
+        return Dialect.LEGACY
+    if version.strip() == "2023-06-01":
+        return Dialect.COMPLETIONS
+    raise RequestRejected(
+        f"anthropic-version {version!r} is not supported on /v1/complete; "
+        f"supported versions: {', '.join(SUPPORTED_COMPLETE_VERSIONS)}"
+    )
+
+
+def map_model(model: str, *, default_model: Union[str, None], model_map: Mapping[str, str]) -> str:
+    """D15: a requested model name as the model to ask the upstream for."""
+    if model in model_map:
+        return model_map[model]
+    if default_model is not None and model.startswith(_LEGACY_ALIASES):
+        return default_model
+    return model
+
+
+def _strip_one_space(text: str) -> str:
+    return text[1:] if text.startswith(" ") else text
+
+
+def legacy_to_messages_request(
+    body: object, *, default_model: Union[str, None] = None, model_map: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """D10: translate a legacy ``/v1/complete`` body into a ``/v1/messages`` body.
+
+    Raises:
+        RequestRejected: the body is not a valid legacy request (400).
+    """
+    if not isinstance(body, dict):
+        raise RequestRejected("request body must be a JSON object")
+    unknown = sorted(set(body) - _LEGACY_FIELDS)
+    if unknown:
+        raise RequestRejected(f"{unknown[0]}: Extra inputs are not permitted")
+    prompt = body.get("prompt")
+    if not isinstance(prompt, str):
+        raise RequestRejected("prompt: field required (a string)")
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        raise RequestRejected("model: field required (a string)")
+    max_tokens = body.get("max_tokens_to_sample")
+    if not isinstance(max_tokens, int) or isinstance(max_tokens, bool):
+        raise RequestRejected("max_tokens_to_sample: field required (an integer)")
+
+    first = prompt.find("\n\nHuman:")
+    if first < 0:
+        raise RequestRejected('prompt must contain "\\n\\nHuman:" turns')
+    markers = list(_TURN.finditer(prompt, first))
+    if markers[-1].group() != "\n\nAssistant:":
+        raise RequestRejected('prompt must end with an "\\n\\nAssistant:" turn')
+    system = prompt[:first]
+    messages: list[dict[str, Any]] = []
+    for marker, following in zip(markers, markers[1:] + [None]):
+        end = following.start() if following is not None else len(prompt)
+        text = _strip_one_space(prompt[marker.end() : end])
+        role = "user" if marker.group() == "\n\nHuman:" else "assistant"
+        if following is None:
+            text = text.rstrip()  # D16: the API rejects trailing whitespace in a prefill
+            if not text:
+                break
+        messages.append({"role": role, "content": text})
+
+    request: dict[str, Any] = {
+        "model": map_model(model, default_model=default_model, model_map=model_map or {}),
+        "max_tokens": max_tokens,
+        "messages": messages,
+    }
+    if system.strip():
+        request["system"] = system.strip()
+    stops = body.get("stop_sequences")
+    if stops is not None:
+        if not isinstance(stops, list) or not all(isinstance(s, str) for s in stops):
+            raise RequestRejected("stop_sequences: must be a list of strings")
+        stops = [s for s in stops if s != "\n\nHuman:"]
+        if stops:
+            request["stop_sequences"] = stops
+    for key in ("temperature", "top_p", "top_k", "metadata", "stream"):
+        if key in body:
+            request[key] = body[key]
+    return request
+
+
+def message_to_completion(message: Mapping[str, Any], dialect: Dialect) -> dict[str, Any]:
+    """A non-streaming Messages response as a completion response for ``dialect`` (D9)."""
+    text = "".join(
+        block.get("text", "")
+        for block in message.get("content") or []
+        if isinstance(block, dict) and block.get("type") == "text"
+    )
+    stop_reason = message.get("stop_reason")
+    stop = message.get("stop_sequence") if stop_reason == "stop_sequence" else None
+    ident = message.get("id")
+    mapped = completion_stop_reason(stop_reason if isinstance(stop_reason, str) else None)
+    if dialect is Dialect.LEGACY:
+        return {
+            "completion": text,
+            "stop_reason": mapped,
+            "model": message.get("model"),
+            "truncated": False,
+            "stop": stop,
+            "log_id": ident,
+            "exception": None,
+        }
+    return {
+        "type": "completion",
+        "id": ident,
+        "completion": text,
+        "stop_reason": mapped,
+        "model": message.get("model"),
+        "stop": stop,
+        "log_id": ident,
+    }
+
+
+def completion_to_legacy(completion: Mapping[str, Any]) -> dict[str, Any]:
+    """A non-streaming 2023-06-01 completion response in the legacy shape (D1)."""
+    log_id = completion.get("log_id") or completion.get("id")
+    return {
+        "completion": completion.get("completion", ""),
+        "stop_reason": completion.get("stop_reason"),
+        "model": completion.get("model"),
+        "truncated": False,
+        "stop": completion.get("stop"),
+        "log_id": log_id,
+        "exception": None,
+    }
+
+
+def error_body(dialect: Dialect, error_type: str, message: str) -> bytes:
+    """An HTTP error body in the shape ``dialect``'s clients expect (D13)."""
+    error = {"type": error_type, "message": message}
+    if dialect is Dialect.MESSAGES:
+        return json.dumps({"type": "error", "error": error}, ensure_ascii=False).encode()
+    if dialect is Dialect.OPENAI:
+        return json.dumps(
+            {"error": {"message": message, "type": error_type, "param": None, "code": None}}, ensure_ascii=False
+        ).encode()
+    return json.dumps({"error": error}, ensure_ascii=False).encode()
+
+
+def upstream_error_body(dialect: Dialect, status: int, body: bytes) -> bytes:
+    """D13: translate an upstream error body into ``dialect``'s shape.
+
+    Messages clients get the body unchanged when it is JSON. A body that is not
+    JSON becomes ``api_error`` with its text (truncated to 1 KiB).
+    """
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        parsed = None
+    error = parsed.get("error") if isinstance(parsed, dict) else None
+    if not isinstance(error, dict):
+        text = body[:1024].decode("utf-8", "replace")
+        return error_body(dialect, "api_error", text or f"upstream returned HTTP {status}")
+    if dialect is Dialect.MESSAGES:
+        return body
+    etype = error.get("type")
+    message = error.get("message")
+    return error_body(
+        dialect,
+        etype if isinstance(etype, str) else "api_error",
+        message if isinstance(message, str) else "",
+    )
+

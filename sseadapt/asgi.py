@@ -1,0 +1,245 @@
+"""Pure ASGI middleware: serve every ``/v1/complete`` client its own dialect.
+
+:class:`SSEAdaptMiddleware` wraps an ASGI app that speaks today's API and
+lets 2023-01-01 and 2023-06-01 Text Completions clients use it unchanged:
+
+* The client's dialect comes from ``anthropic-version`` on ``POST
+  /v1/complete`` (D18: missing or ``2023-01-01`` -> legacy; ``2023-06-01``;
+  anything else -> 400).
+* ``app_api="complete"``: the app serves 2023-06-01 ``/v1/complete``; the
+  middleware rewrites the request's ``anthropic-version`` and converts the
+  answer for legacy clients.
+* ``app_api="messages"``: the app serves only ``/v1/messages``; the middleware
+  translates the request (D10) and sends it there, and converts the answer
+  to the client's dialect.
+* Streams are converted chunk by chunk as the app sends them (no buffering);
+  non-streaming JSON answers and error bodies are translated (D13).
+* Every other request passes straight through. ``receive`` is handed on, so
+  a client disconnect reaches the app as ``http.disconnect``.
+
+No framework is involved (no ``BaseHTTPMiddleware``, which breaks streaming).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from typing import Any, Literal, Union
+
+from ._events import Dialect
+from ._pipeline import Pipeline
+from ._requests import (
+    RequestRejected,
+    client_dialect_for_complete,
+    completion_to_legacy,
+    error_body,
+    legacy_to_messages_request,
+    message_to_completion,
+    upstream_error_body,
+)
+
+__all__ = ["SSEAdaptMiddleware"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+_SSE_HEADERS = [
+    (b"content-type", b"text/event-stream; charset=utf-8"),
+    (b"cache-control", b"no-cache"),
+    (b"x-accel-buffering", b"no"),
+]
+_MAX_BUFFERED = 16 * 1024 * 1024
+
+
+class SSEAdaptMiddleware:
+    """Wrap ``app`` so legacy and 2023-06-01 completions clients can use it.
+
+    Args:
+        app: the wrapped ASGI app.
+        app_api: what the app serves: ``"complete"`` (2023-06-01 ``/v1/complete``)
+            or ``"messages"`` (``/v1/messages`` only).
+        default_model, model_map: D15 model mapping when ``app_api="messages"``.
+        max_body_size: largest request body translated (413 above).
+        **pipeline_options: passed to :class:`~sseadapt.Pipeline`.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        app_api: Literal["complete", "messages"] = "complete",
+        default_model: Union[str, None] = None,
+        model_map: Mapping[str, str] | None = None,
+        max_body_size: int = 10 * 1024 * 1024,
+        **pipeline_options: Any,
+    ) -> None:
+        if app_api not in ("complete", "messages"):
+            raise ValueError("app_api must be 'complete' or 'messages'")
+        self.app = app
+        self.app_api = app_api
+        self.default_model = default_model
+        self.model_map = dict(model_map or {})
+        self.max_body_size = max_body_size
+        self.pipeline_options = pipeline_options
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != "/v1/complete":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        try:
+            client = client_dialect_for_complete(headers.get("anthropic-version"))
+        except RequestRejected as exc:
+            await _reply(send, exc.status, error_body(Dialect.COMPLETIONS, exc.error_type, exc.message))
+            return
+        if client is Dialect.COMPLETIONS and self.app_api == "complete":
+            await self.app(scope, receive, send)  # nothing to convert
+            return
+
+        inner_scope = dict(scope)
+        inner_headers = [(k, v) for k, v in scope["headers"] if k.lower() not in (b"anthropic-version", b"content-length")]
+        inner_headers.append((b"anthropic-version", b"2023-06-01"))
+        inner_receive = receive
+        source = Dialect.COMPLETIONS
+        if self.app_api == "messages":
+            try:
+                body = await _read_body(receive, self.max_body_size)
+                request = legacy_to_messages_request(_json_object(body), default_model=self.default_model, model_map=self.model_map)
+            except RequestRejected as exc:
+                await _reply(send, exc.status, error_body(client, exc.error_type, exc.message))
+                return
+            new_body = json.dumps(request).encode()
+            inner_headers.append((b"content-length", str(len(new_body)).encode()))
+            inner_scope["path"] = "/v1/messages"
+            inner_scope["raw_path"] = b"/v1/messages"
+            inner_receive = _replay(new_body, receive)
+            source = Dialect.MESSAGES
+        inner_scope["headers"] = inner_headers
+        await self.app(inner_scope, inner_receive, _ConvertingSend(send, source, client, self.pipeline_options))
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(body)
+    except ValueError as exc:
+        raise RequestRejected(f"request body is not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise RequestRejected("request body must be a JSON object")
+    return value
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes:
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise RequestRejected("client disconnected", status=499)
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise RequestRejected(f"request body exceeds {limit} bytes", status=413, error_type="request_too_large")
+        chunks.append(chunk)
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()  # later calls: http.disconnect reaches the app
+
+    return replay
+
+
+async def _reply(send: Send, status: int, body: bytes) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+class _ConvertingSend:
+    """Intercepts the app's response and re-speaks it in the client's dialect."""
+
+    def __init__(self, send: Send, source: Dialect, client: Dialect, options: dict[str, Any]) -> None:
+        self._send = send
+        self._source = source
+        self._client = client
+        self._options = options
+        self._mode = ""  # "stream", "json", or "pass"
+        self._start: Message = {}
+        self._pipeline: Pipeline | None = None
+        self._buffer: list[bytes] = []
+        self._buffered = 0
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            await self._on_start(message)
+        elif message["type"] == "http.response.body":
+            await self._on_body(message)
+        else:
+            await self._send(message)
+
+    async def _on_start(self, message: Message) -> None:
+        headers = {k.lower(): v for k, v in message.get("headers", [])}
+        content_type = headers.get(b"content-type", b"").decode("latin-1")
+        self._start = message
+        if message["status"] == 200 and "text/event-stream" in content_type:
+            self._mode = "stream"
+            self._pipeline = Pipeline(self._source, self._client, **self._options)
+            kept = [(k, v) for k, v in message.get("headers", []) if k.lower() in (b"request-id",)]
+            await self._send({"type": "http.response.start", "status": 200, "headers": _SSE_HEADERS + kept})
+        elif "json" in content_type:
+            self._mode = "json"  # small: translated once complete
+        else:
+            self._mode = "pass"
+            await self._send(message)
+
+    async def _on_body(self, message: Message) -> None:
+        body = message.get("body", b"")
+        more = bool(message.get("more_body"))
+        if self._mode == "stream":
+            assert self._pipeline is not None
+            pipeline = self._pipeline
+            if body:
+                pipeline.receive_data(body)
+            if not more:
+                pipeline.receive_data(b"")
+            out = pipeline.data_to_send()
+            if out or not more:
+                await self._send({"type": "http.response.body", "body": out, "more_body": more})
+        elif self._mode == "json":
+            self._buffered += len(body)
+            if self._buffered > _MAX_BUFFERED:
+                raise RuntimeError("sseadapt middleware: JSON response too large to translate")
+            self._buffer.append(body)
+            if not more:
+                await self._send_json(b"".join(self._buffer))
+        else:
+            await self._send(message)
+
+    async def _send_json(self, raw: bytes) -> None:
+        status = self._start["status"]
+        if status != 200:
+            out = upstream_error_body(self._client, status, raw)
+        else:
+            try:
+                answer = json.loads(raw)
+            except ValueError:
+                answer = None
+            if not isinstance(answer, dict):
+                out = raw
+            elif self._source is Dialect.MESSAGES:
+                out = json.dumps(message_to_completion(answer, self._client), ensure_ascii=False).encode()
+            else:
+                out = json.dumps(completion_to_legacy(answer), ensure_ascii=False).encode()
+        headers = [(k, v) for k, v in self._start.get("headers", []) if k.lower() != b"content-length"]
+        headers.append((b"content-length", str(len(out)).encode()))
+        await self._send({"type": "http.response.start", "status": status, "headers": headers})
+        await self._send({"type": "http.response.body", "body": out, "more_body": False})

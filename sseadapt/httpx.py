@@ -1,0 +1,258 @@
+"""httpx integration (extra ``httpx``): converting transports and SSE helpers.
+
+Converting transports
+---------------------
+
+:class:`ConvertingTransport` and :class:`AsyncConvertingTransport` wrap any
+inner httpx transport. For each request, a *selector* decides whether and how
+the response is converted; the default, :func:`legacy_selector`, makes a
+``2023-06-01`` server serve 2023-01-01 clients:
+
+* ``POST …/v1/complete`` with ``anthropic-version`` missing or ``2023-01-01``:
+  the request goes out with ``anthropic-version: 2023-06-01`` and a
+  ``text/event-stream`` answer is converted 2023-06-01 -> legacy (D18);
+* everything else passes through untouched.
+
+Conversion streams: each chunk the inner transport yields is converted and
+handed on at once; nothing buffers the body. Closing the response closes the
+inner stream.
+
+SSE helpers (httpx-sse's API, sseadapt's parser)
+------------------------------------------------
+
+``connect_sse(client, method, url, **kwargs)`` / ``aconnect_sse(...)`` are
+context managers yielding an :class:`EventSource` whose ``iter_sse()`` /
+``aiter_sse()`` yield :class:`~sseadapt.ServerSentEvent` (``.event``,
+``.data``, ``.id``, ``.retry``, ``.json()``). A response that is not
+``text/event-stream`` raises :class:`SSEError` (an ``httpx.TransportError``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any, Union
+
+try:
+    import httpx
+except ImportError as exc:  # pragma: no cover - depends on the environment
+    raise ImportError("sseadapt.httpx needs httpx: pip install 'sseadapt[httpx]'") from exc
+
+from ._events import Dialect
+from ._pipeline import Pipeline
+from ._sse import DEFAULT_MAX_EVENT_SIZE, ServerSentEvent, SSEParser
+
+__all__ = [
+    "ConvertingTransport",
+    "AsyncConvertingTransport",
+    "Conversion",
+    "Selector",
+    "legacy_selector",
+    "SSEError",
+    "EventSource",
+    "connect_sse",
+    "aconnect_sse",
+]
+
+#: (source dialect, target dialect, headers to set on the outgoing request)
+Conversion = tuple[Dialect, Dialect, dict[str, str]]
+Selector = Callable[[httpx.Request], Union[Conversion, None]]
+
+
+def legacy_selector(request: httpx.Request) -> Conversion | None:
+    """Convert 2023-06-01 completions to legacy for 2023-01-01 clients (D18)."""
+    if request.method != "POST" or not request.url.path.endswith("/v1/complete"):
+        return None
+    version = request.headers.get("anthropic-version", "").strip()
+    if version not in ("", "2023-01-01"):
+        return None
+    return Dialect.COMPLETIONS, Dialect.LEGACY, {"anthropic-version": "2023-06-01"}
+
+
+class SSEError(httpx.TransportError):
+    """The response is not a ``text/event-stream`` (httpx-sse's error name)."""
+
+
+def _prepare(request: httpx.Request, selector: Selector) -> Conversion | None:
+    conversion = selector(request)
+    if conversion is not None:
+        for name, value in conversion[2].items():
+            request.headers[name] = value
+    return conversion
+
+
+def _convertible(response: httpx.Response) -> bool:
+    return response.status_code == 200 and "text/event-stream" in response.headers.get("content-type", "")
+
+
+def _converted_headers(response: httpx.Response) -> list[tuple[str, str]]:
+    # The body changes size and is never compressed after conversion.
+    drop = {"content-length", "content-encoding", "transfer-encoding"}
+    return [(k, v) for k, v in response.headers.multi_items() if k.lower() not in drop]
+
+
+class _SyncConvertedStream(httpx.SyncByteStream):
+    def __init__(self, inner: httpx.SyncByteStream, pipeline: Pipeline) -> None:
+        self._inner = inner
+        self._pipeline = pipeline
+
+    def __iter__(self) -> Iterator[bytes]:
+        pipeline = self._pipeline
+        try:
+            for chunk in self._inner:
+                pipeline.receive_data(chunk)
+                out = pipeline.data_to_send()
+                if out:
+                    yield out
+                if pipeline.ended:
+                    return
+        except httpx.TransportError:
+            pass  # a dropped upstream is a cut stream (D7)
+        pipeline.receive_data(b"")
+        out = pipeline.data_to_send()
+        if out:
+            yield out
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class _AsyncConvertedStream(httpx.AsyncByteStream):
+    def __init__(self, inner: httpx.AsyncByteStream, pipeline: Pipeline) -> None:
+        self._inner = inner
+        self._pipeline = pipeline
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        pipeline = self._pipeline
+        try:
+            async for chunk in self._inner:
+                pipeline.receive_data(chunk)
+                out = pipeline.data_to_send()
+                if out:
+                    yield out
+                if pipeline.ended:
+                    return
+        except httpx.TransportError:
+            pass  # a dropped upstream is a cut stream (D7)
+        pipeline.receive_data(b"")
+        out = pipeline.data_to_send()
+        if out:
+            yield out
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+class ConvertingTransport(httpx.BaseTransport):
+    """A sync transport that converts event streams on the fly.
+
+    Args:
+        inner: the transport that does the I/O (default ``httpx.HTTPTransport()``).
+        selector: chooses the conversion per request (default :func:`legacy_selector`).
+        **pipeline_options: passed to :class:`~sseadapt.Pipeline` (``ping``, ``line_ending``, …).
+    """
+
+    def __init__(self, inner: httpx.BaseTransport | None = None, *, selector: Selector = legacy_selector, **pipeline_options: Any) -> None:
+        self.inner = inner or httpx.HTTPTransport()
+        self.selector = selector
+        self.pipeline_options = pipeline_options
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        conversion = _prepare(request, self.selector)
+        response = self.inner.handle_request(request)
+        if conversion is None or not _convertible(response):
+            return response
+        assert isinstance(response.stream, httpx.SyncByteStream)
+        pipeline = Pipeline(conversion[0], conversion[1], **self.pipeline_options)
+        return httpx.Response(
+            status_code=response.status_code,
+            headers=_converted_headers(response),
+            stream=_SyncConvertedStream(response.stream, pipeline),
+            extensions=response.extensions,
+        )
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class AsyncConvertingTransport(httpx.AsyncBaseTransport):
+    """The async twin of :class:`ConvertingTransport` (asyncio and trio)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport | None = None, *, selector: Selector = legacy_selector, **pipeline_options: Any) -> None:
+        self.inner = inner or httpx.AsyncHTTPTransport()
+        self.selector = selector
+        self.pipeline_options = pipeline_options
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        conversion = _prepare(request, self.selector)
+        response = await self.inner.handle_async_request(request)
+        if conversion is None or not _convertible(response):
+            return response
+        assert isinstance(response.stream, httpx.AsyncByteStream)
+        pipeline = Pipeline(conversion[0], conversion[1], **self.pipeline_options)
+        return httpx.Response(
+            status_code=response.status_code,
+            headers=_converted_headers(response),
+            stream=_AsyncConvertedStream(response.stream, pipeline),
+            extensions=response.extensions,
+        )
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+class EventSource:
+    """An SSE response being read with sseadapt's parser (httpx-sse's API)."""
+
+    def __init__(self, response: httpx.Response, *, max_event_size: int = DEFAULT_MAX_EVENT_SIZE) -> None:
+        self.response = response
+        self._max = max_event_size
+
+    def _check(self) -> None:
+        content_type = self.response.headers.get("content-type", "").partition(";")[0].strip()
+        if content_type != "text/event-stream":
+            raise SSEError(f"Expected response header Content-Type to contain 'text/event-stream', got {content_type!r}")
+
+    def iter_sse(self) -> Iterator[ServerSentEvent]:
+        """Yield events as they arrive (always decoded as UTF-8, whatever the charset)."""
+        self._check()
+        parser = SSEParser(max_event_size=self._max)
+        for chunk in self.response.iter_bytes():
+            parser.receive_data(chunk)
+            yield from parser.events()
+        parser.receive_data(b"")
+        yield from parser.events()
+
+    async def aiter_sse(self) -> AsyncIterator[ServerSentEvent]:
+        """Async twin of :meth:`iter_sse`."""
+        self._check()
+        parser = SSEParser(max_event_size=self._max)
+        async for chunk in self.response.aiter_bytes():
+            parser.receive_data(chunk)
+            for event in parser.events():
+                yield event
+        parser.receive_data(b"")
+        for event in parser.events():
+            yield event
+
+
+def _sse_headers(kwargs: dict[str, Any]) -> dict[str, Any]:
+    headers = dict(kwargs.pop("headers", None) or {})
+    headers.setdefault("Accept", "text/event-stream")
+    headers.setdefault("Cache-Control", "no-store")
+    kwargs["headers"] = headers
+    return kwargs
+
+
+@contextlib.contextmanager
+def connect_sse(client: httpx.Client, method: str, url: str, **kwargs: Any) -> Iterator[EventSource]:
+    """Open a streaming request and yield its :class:`EventSource`; closes it on exit."""
+    with client.stream(method, url, **_sse_headers(kwargs)) as response:
+        yield EventSource(response)
+
+
+@contextlib.asynccontextmanager
+async def aconnect_sse(client: httpx.AsyncClient, method: str, url: str, **kwargs: Any) -> AsyncIterator[EventSource]:
+    """Async twin of :func:`connect_sse`."""
+    async with client.stream(method, url, **_sse_headers(kwargs)) as response:
+        yield EventSource(response)

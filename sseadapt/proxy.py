@@ -1,0 +1,514 @@
+"""``sseadapt proxy``: let legacy clients keep working against today's API.
+
+A pure ASGI app (served by uvicorn, extra ``proxy``) with one upstream, fixed by
+configuration and never taken from the request (no open proxy).
+
+Routes
+------
+
+``POST /v1/complete``
+    The client's dialect comes from its ``anthropic-version`` (D18: missing or
+    ``2023-01-01`` -> legacy, ``2023-06-01`` -> 2023-06-01, else 400). With
+    ``upstream_api="messages"`` (the default: today's models serve only
+    Messages) the request is translated per D10/D15-D17 and sent to
+    ``/v1/messages``; with ``"complete"`` it goes to ``/v1/complete`` as is.
+    The upstream always gets ``anthropic-version: 2023-06-01``. Streams are
+    converted to the client's dialect as they arrive; non-streaming answers
+    are translated to the client's JSON shape.
+
+any other path (``/v1/messages`` …)
+    Passed through: method, path, query and body. ``text/event-stream``
+    responses from ``/v1/messages`` are validated and re-serialized (unknown
+    events untouched); others are relayed byte for byte.
+
+Failures (D4, D7, D13)
+----------------------
+
+* An upstream HTTP error keeps its status and ``request-id``; its body is
+  translated into the client's error shape.
+* Upstream unreachable -> 502; connect or read timeout before the response -> 504;
+  both in the client's error shape.
+* Mid-stream: an ``error`` event, a cut, a dropped connection, an idle stream
+  (no byte for ``idle_timeout`` seconds) or invalid data all end the client's
+  stream with its dialect's error shape, never with a terminal marker.
+* The client disconnecting cancels the upstream request at once. Upstream
+  bytes are read only as fast as the client takes them (no unbounded buffer).
+
+Safety
+------
+
+Binds 127.0.0.1 unless told otherwise; only ``x-api-key``, ``authorization``,
+``anthropic-beta`` (and, on passthrough, ``anthropic-version``) are forwarded,
+and only to the configured upstream; request bodies over ``max_body_size`` get
+413; secrets never reach the logs (only method, path, status, time, events).
+
+Logging: logger ``sseadapt.proxy``; one INFO line per request, lifecycle at DEBUG.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import urllib.parse
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from typing import Any, Literal, Union
+
+import anyio
+import attrs
+import httpx
+
+from ._errors import SSEAdaptError, StreamInterrupted
+from ._events import Dialect
+from ._pipeline import Pipeline
+from ._requests import (
+    DEFAULT_MODEL,
+    RequestRejected,
+    client_dialect_for_complete,
+    completion_to_legacy,
+    error_body,
+    legacy_to_messages_request,
+    message_to_completion,
+    upstream_error_body,
+)
+
+__all__ = ["ProxyConfig", "ProxyApp", "create_app", "SSE_HEADERS", "DEFAULT_MODEL"]
+
+logger = logging.getLogger("sseadapt.proxy")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+#: Response headers of every converted stream.
+SSE_HEADERS: list[tuple[bytes, bytes]] = [
+    (b"content-type", b"text/event-stream; charset=utf-8"),
+    (b"cache-control", b"no-cache"),
+    (b"x-accel-buffering", b"no"),
+]
+_FORWARDED = ("x-api-key", "authorization", "anthropic-beta")
+_PASSTHROUGH_EXTRA = ("anthropic-version", "content-type", "accept")
+_READ_ERROR_BODY = 64 * 1024
+_MAX_JSON_RESPONSE = 64 * 1024 * 1024
+
+
+@attrs.frozen(kw_only=True)
+class ProxyConfig:
+    """The proxy's configuration (immutable; one per process)."""
+
+    #: Base URL of the one upstream, e.g. ``https://api.anthropic.com``.
+    upstream: str
+    #: Which API ``/v1/complete`` requests are sent to upstream.
+    upstream_api: Literal["messages", "complete"] = "messages"
+    #: Model for legacy aliases (``claude-v1*``, ``claude-instant*``, ``claude-1*``, ``claude-2*``) (D15).
+    default_model: Union[str, None] = None
+    #: Exact model renames (D15).
+    model_map: Mapping[str, str] = attrs.field(factory=dict)
+    #: Largest request body accepted, in bytes (413 above).
+    max_body_size: int = 10 * 1024 * 1024
+    #: Seconds to connect to the upstream (504 when exceeded).
+    connect_timeout: float = 10.0
+    #: Seconds the upstream may stay silent, before and during a stream.
+    idle_timeout: float = 300.0
+    #: Largest single SSE event accepted from the upstream.
+    max_event_size: int = 16 * 1024 * 1024
+    #: Legacy output ping policy (D2): ``"drop"`` or ``"keep"``.
+    legacy_ping: Literal["drop", "keep"] = "drop"
+
+    def to_json(self) -> str:
+        return json.dumps(attrs.asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> ProxyConfig:
+        return cls(**json.loads(text))
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class _ClientGone(Exception):
+    pass
+
+
+class ProxyApp:
+    """The proxy as an ASGI application.
+
+    Args:
+        config: the proxy configuration.
+        transport: an httpx async transport for the upstream client (default:
+            a pooled ``httpx.AsyncHTTPTransport``).
+    """
+
+    def __init__(self, config: ProxyConfig, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.config = config
+        self._transport = transport
+        self._client: httpx.AsyncClient | None = None
+        self._base = config.upstream.rstrip("/")
+
+    # -- lifecycle -------------------------------------------------------------
+
+    def _upstream_client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            cfg = self.config
+            self._client = httpx.AsyncClient(
+                transport=self._transport or httpx.AsyncHTTPTransport(retries=0),
+                timeout=httpx.Timeout(connect=cfg.connect_timeout, read=cfg.idle_timeout, write=cfg.idle_timeout, pool=cfg.connect_timeout),
+                follow_redirects=False,
+                trust_env=False,
+            )
+        return self._client
+
+    async def aclose(self) -> None:
+        """Close the upstream connection pool."""
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+        elif scope["type"] == "http":
+            await self._http(scope, receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                logger.debug("proxy.startup upstream=%s upstream_api=%s", self._base, self.config.upstream_api)
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.aclose()
+                logger.debug("proxy.shutdown")
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    # -- one request -------------------------------------------------------------
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.monotonic()
+        stats: dict[str, Any] = {"status": 0, "events": 0, "upstream_s": None, "outcome": ""}
+        # An absolute-form target ("POST http://other.host/v1/complete") arrives
+        # as the path: keep only its path; the upstream is never the request's.
+        path = scope["path"]
+        if not path.startswith("/"):
+            path = urllib.parse.urlsplit(path).path or "/"
+            scope = dict(scope, path=path)
+        method = scope["method"]
+
+        async def tracked_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                stats["status"] = message["status"]
+            await send(message)
+
+        try:
+            if method == "POST" and path == "/v1/complete":
+                await self._complete(scope, receive, tracked_send, stats)
+            else:
+                await self._passthrough(scope, receive, tracked_send, stats)
+        finally:
+            upstream_s = stats["upstream_s"]
+            logger.info(
+                "%s %s -> %s in %.3fs (upstream %s, %d events%s)",
+                method,
+                path,
+                stats["status"] or "-",
+                time.monotonic() - started,
+                f"{upstream_s:.3f}s" if upstream_s is not None else "-",
+                stats["events"],
+                f", {stats['outcome']}" if stats["outcome"] else "",
+            )
+
+    def _upstream_url(self, path: str, query: str) -> httpx.URL:
+        """The configured upstream with ``path``; never another host."""
+        base = httpx.URL(self._base)
+        url = httpx.URL(self._base + path + (f"?{query}" if query else ""))
+        if (url.scheme, url.host, url.port) != (base.scheme, base.host, base.port):
+            raise AssertionError(f"refusing upstream URL for another origin: {url}")  # defence in depth
+        return url
+
+    async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
+        limit = self.config.max_body_size
+        declared = _headers(scope).get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise _BodyTooLarge
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise _ClientGone
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                raise _BodyTooLarge
+            chunks.append(chunk)
+            if not message.get("more_body"):
+                return b"".join(chunks)
+
+    async def _reply(self, send: Send, status: int, body: bytes, *, request_id: Union[str, None] = None, content_type: bytes = b"application/json") -> None:
+        headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
+        if request_id:
+            headers.append((b"request-id", request_id.encode("latin-1", "replace")))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async def _complete(self, scope: Scope, receive: Receive, send: Send, stats: dict[str, Any]) -> None:
+        headers = _headers(scope)
+        try:
+            client_dialect = client_dialect_for_complete(headers.get("anthropic-version"))
+        except RequestRejected as exc:
+            await self._reply(send, exc.status, error_body(Dialect.COMPLETIONS, exc.error_type, exc.message))
+            return
+        try:
+            raw = await self._read_body(scope, receive)
+        except _BodyTooLarge:
+            await self._reply(send, 413, error_body(client_dialect, "request_too_large", f"request body exceeds {self.config.max_body_size} bytes"))
+            return
+        except _ClientGone:
+            stats["outcome"] = "client disconnected"
+            return
+        try:
+            try:
+                body = json.loads(raw)
+            except ValueError as exc:
+                raise RequestRejected(f"request body is not valid JSON: {exc}") from None
+            if not isinstance(body, dict):
+                raise RequestRejected("request body must be a JSON object")
+            if self.config.upstream_api == "messages":
+                upstream_body: dict[str, Any] = legacy_to_messages_request(
+                    body, default_model=self.config.default_model, model_map=self.config.model_map
+                )
+                upstream_path, source = "/v1/messages", Dialect.MESSAGES
+            else:
+                upstream_body, upstream_path, source = body, "/v1/complete", Dialect.COMPLETIONS
+        except RequestRejected as exc:
+            await self._reply(send, exc.status, error_body(client_dialect, exc.error_type, exc.message))
+            return
+        streaming = bool(body.get("stream"))
+        upstream_headers = {k: v for k, v in headers.items() if k in _FORWARDED}
+        upstream_headers["anthropic-version"] = "2023-06-01"
+        upstream_headers["content-type"] = "application/json"
+        upstream_headers["accept"] = "text/event-stream" if streaming else "application/json"
+        upstream_headers["accept-encoding"] = "identity"  # streams are relayed as they arrive
+        request = self._upstream_client().build_request(
+            "POST", self._upstream_url(upstream_path, ""), headers=upstream_headers, content=json.dumps(upstream_body).encode()
+        )
+        await self._exchange(request, receive, send, stats, client_dialect=client_dialect, source=source, streaming=streaming)
+
+    async def _passthrough(self, scope: Scope, receive: Receive, send: Send, stats: dict[str, Any]) -> None:
+        headers = _headers(scope)
+        try:
+            raw = await self._read_body(scope, receive)
+        except _BodyTooLarge:
+            await self._reply(send, 413, error_body(Dialect.MESSAGES, "request_too_large", f"request body exceeds {self.config.max_body_size} bytes"))
+            return
+        except _ClientGone:
+            stats["outcome"] = "client disconnected"
+            return
+        upstream_headers = {k: v for k, v in headers.items() if k in _FORWARDED + _PASSTHROUGH_EXTRA}
+        upstream_headers["accept-encoding"] = "identity"
+        query = scope.get("query_string", b"").decode("latin-1")
+        url = self._upstream_url(scope["path"], query)
+        request = self._upstream_client().build_request(scope["method"], url, headers=upstream_headers, content=raw)
+        validate = scope["path"] == "/v1/messages"
+        await self._exchange(
+            request, receive, send, stats, client_dialect=Dialect.MESSAGES, source=Dialect.MESSAGES if validate else None, streaming=True
+        )
+
+    async def _exchange(
+        self,
+        request: httpx.Request,
+        receive: Receive,
+        send: Send,
+        stats: dict[str, Any],
+        *,
+        client_dialect: Dialect,
+        source: Union[Dialect, None],
+        streaming: bool,
+    ) -> None:
+        """Send ``request`` upstream and relay the answer, cancelling on client disconnect."""
+        client = self._upstream_client()
+        started = time.monotonic()
+        result: dict[str, Any] = {}
+
+        async with anyio.create_task_group() as tg:
+
+            async def watch_disconnect() -> None:
+                while (await receive())["type"] != "http.disconnect":
+                    pass
+                result["client_gone"] = True
+                tg.cancel_scope.cancel()
+
+            async def relay() -> None:
+                try:
+                    await self._relay(client, request, send, stats, result, client_dialect, source, streaming, started)
+                finally:
+                    tg.cancel_scope.cancel()
+
+            tg.start_soon(watch_disconnect)
+            tg.start_soon(relay)
+        if result.get("client_gone"):
+            stats["outcome"] = "client disconnected; upstream request cancelled"
+            logger.debug("stream.closed reason=client-disconnected")
+
+    async def _relay(
+        self,
+        client: httpx.AsyncClient,
+        request: httpx.Request,
+        send: Send,
+        stats: dict[str, Any],
+        result: dict[str, Any],
+        client_dialect: Dialect,
+        source: Union[Dialect, None],
+        streaming: bool,
+        started: float,
+    ) -> None:
+        logger.debug("upstream.connect.started %s %s", request.method, request.url.path)
+        try:
+            response = await client.send(request, stream=True)
+        except httpx.TimeoutException:
+            stats["upstream_s"] = time.monotonic() - started
+            await self._reply(send, 504, error_body(client_dialect, "timeout_error", "upstream timed out"))
+            return
+        except httpx.TransportError as exc:
+            stats["upstream_s"] = time.monotonic() - started
+            logger.debug("upstream.connect.failed %s", type(exc).__name__)
+            await self._reply(send, 502, error_body(client_dialect, "api_error", f"upstream unreachable ({type(exc).__name__})"))
+            return
+        try:
+            stats["upstream_s"] = time.monotonic() - started
+            request_id = response.headers.get("request-id")
+            is_sse = "text/event-stream" in response.headers.get("content-type", "")
+            converted = request.url.path == "/v1/complete" or client_dialect is not Dialect.MESSAGES
+            if response.status_code != 200:
+                if converted or request.url.path == "/v1/messages":
+                    body = await self._read_limited(response, _READ_ERROR_BODY)
+                    translated = upstream_error_body(client_dialect, response.status_code, body)
+                    await self._reply(send, response.status_code, translated, request_id=request_id)
+                else:
+                    await self._relay_raw(response, send, request_id)
+            elif source is None or (not converted and not is_sse):
+                await self._relay_raw(response, send, request_id)
+            elif not streaming:
+                await self._relay_json(response, send, client_dialect, source, request_id)
+            elif not is_sse:
+                ctype = response.headers.get("content-type") or "no content type"
+                await self._reply(send, 502, error_body(client_dialect, "api_error", f"upstream answered a stream request with {ctype}"), request_id=request_id)
+            else:
+                await self._relay_stream(response, send, stats, client_dialect, source, request_id)
+        finally:
+            await response.aclose()
+
+    async def _read_limited(self, response: httpx.Response, limit: int) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            async for chunk in response.aiter_bytes():
+                chunks.append(chunk)
+                size += len(chunk)
+                if size >= limit:
+                    break
+        except httpx.HTTPError:
+            pass
+        return b"".join(chunks)[:limit]
+
+    async def _relay_raw(self, response: httpx.Response, send: Send, request_id: Union[str, None]) -> None:
+        headers = [(b"content-type", response.headers.get("content-type", "application/octet-stream").encode("latin-1"))]
+        if request_id:
+            headers.append((b"request-id", request_id.encode("latin-1", "replace")))
+        await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
+        try:
+            async for chunk in response.aiter_bytes():
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        except httpx.HTTPError:
+            pass  # the body ends short; HTTP framing tells the client
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    async def _relay_json(self, response: httpx.Response, send: Send, client_dialect: Dialect, source: Dialect, request_id: Union[str, None]) -> None:
+        raw = await self._read_limited(response, _MAX_JSON_RESPONSE)
+        try:
+            answer = json.loads(raw)
+            if not isinstance(answer, dict):
+                raise ValueError("not an object")
+        except ValueError:
+            await self._reply(send, 502, error_body(client_dialect, "api_error", "upstream answered with invalid JSON"), request_id=request_id)
+            return
+        if source is Dialect.MESSAGES and client_dialect is not Dialect.MESSAGES:
+            answer = message_to_completion(answer, client_dialect)
+        elif source is Dialect.COMPLETIONS and client_dialect is Dialect.LEGACY:
+            answer = completion_to_legacy(answer)
+        await self._reply(send, 200, json.dumps(answer, ensure_ascii=False).encode(), request_id=request_id)
+
+    async def _relay_stream(
+        self,
+        response: httpx.Response,
+        send: Send,
+        stats: dict[str, Any],
+        client_dialect: Dialect,
+        source: Dialect,
+        request_id: Union[str, None],
+    ) -> None:
+        cfg = self.config
+        pipeline = Pipeline(
+            source,
+            client_dialect,
+            max_event_size=cfg.max_event_size,
+            ping=cfg.legacy_ping if client_dialect is Dialect.LEGACY else "default",
+        )
+        headers = list(SSE_HEADERS)
+        if request_id:
+            headers.append((b"request-id", request_id.encode("latin-1", "replace")))
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        logger.debug("stream.started source=%s client=%s", source.value, client_dialect.value)
+        try:
+            async for chunk in response.aiter_bytes():
+                pipeline.receive_data(chunk)
+                out = pipeline.data_to_send()
+                if out:
+                    await send({"type": "http.response.body", "body": out, "more_body": True})
+                if pipeline.ended:
+                    break
+            else:
+                pipeline.receive_data(b"")
+        except httpx.ReadTimeout:
+            pipeline.abort(
+                StreamInterrupted(f"upstream idle for {cfg.idle_timeout}s", error_type="timeout_error"),
+                "timeout_error",
+                f"upstream stream idle for more than {cfg.idle_timeout:g}s",
+            )
+        except httpx.HTTPError as exc:
+            # A dropped connection is a cut stream (D7).
+            logger.debug("upstream.read.failed %s", type(exc).__name__)
+            pipeline.receive_data(b"")
+        stats["events"] = pipeline.reader.parser.events_dispatched
+        error: SSEAdaptError | None = pipeline.error
+        stats["outcome"] = "complete" if pipeline.complete else f"ended with error shape ({type(error).__name__})"
+        out = pipeline.data_to_send()
+        await send({"type": "http.response.body", "body": out, "more_body": False})
+        logger.debug("stream.closed reason=%s", "complete" if pipeline.complete else type(error).__name__)
+
+
+def create_app(config: ProxyConfig) -> ProxyApp:
+    """Create the proxy ASGI app for ``config``."""
+    return ProxyApp(config)
+
+
+def create_app_from_env() -> ProxyApp:
+    """App factory for ``uvicorn --factory`` and multi-worker serving.
+
+    Reads the configuration (JSON) from ``SSEADAPT_PROXY_CONFIG``. Worker
+    processes start fresh, so ``SSEADAPT_PROXY_LOG_LEVEL``, when set,
+    configures logging to stderr as ``sseadapt proxy`` does.
+    """
+    import os
+
+    level = os.environ.get("SSEADAPT_PROXY_LOG_LEVEL")
+    if level:
+        logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return ProxyApp(ProxyConfig.from_json(os.environ["SSEADAPT_PROXY_CONFIG"]))

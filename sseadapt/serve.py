@@ -1,0 +1,77 @@
+"""Run an ASGI app under uvicorn in a background thread (extra ``proxy``).
+
+:class:`ServerThread` binds its socket before starting, so its URL is known
+at once (``port=0`` picks a free port), and stops within a bounded time.
+The proxy's built-in upstream, ``sseadapt demo`` and the tests use it.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from types import TracebackType
+from typing import Any
+
+try:
+    import uvicorn
+except ImportError as exc:  # pragma: no cover - depends on the environment
+    raise ImportError("sseadapt.serve needs uvicorn: pip install 'sseadapt[proxy]'") from exc
+
+__all__ = ["ServerThread"]
+
+
+class ServerThread:
+    """An ASGI app served by uvicorn on ``host:port`` in a daemon thread.
+
+    Use as a context manager, or call :meth:`start` and :meth:`stop`.
+
+    Args:
+        app: the ASGI application.
+        host: address to bind (default ``127.0.0.1``).
+        port: port to bind; 0 picks a free one.
+        graceful_timeout: seconds in-flight requests get at :meth:`stop`.
+        **config: more ``uvicorn.Config`` options.
+    """
+
+    def __init__(self, app: Any, *, host: str = "127.0.0.1", port: int = 0, graceful_timeout: int = 5, **config: Any) -> None:
+        self.app = app
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self._sock = socket.socket(family, socket.SOCK_STREAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind((host, port))
+        self.host, self.port = host, self._sock.getsockname()[1]
+        config.setdefault("log_level", "warning")
+        config.setdefault("lifespan", "on")
+        self.server = uvicorn.Server(uvicorn.Config(app, timeout_graceful_shutdown=graceful_timeout, **config))
+        self._thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self._sock]}, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def start(self, timeout: float = 15.0) -> ServerThread:
+        """Start serving; returns once the server accepts connections."""
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self.server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"server on {self.url} did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """Ask the server to exit and wait (bounded) for it."""
+        self.server.should_exit = True
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            self.server.force_exit = True
+            self._thread.join(timeout)
+        self._sock.close()
+
+    def __enter__(self) -> ServerThread:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()

@@ -1,0 +1,156 @@
+"""The httpx transport and helpers, and the ASGI middleware, over real loopback sockets."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from sseadapt import iter_events
+from sseadapt.asgi import SSEAdaptMiddleware
+from sseadapt.httpx import AsyncConvertingTransport, ConvertingTransport, SSEError, aconnect_sse, connect_sse
+from sseadapt.upstream import DEFAULT_TEXT, DemoUpstream
+
+from .clients import run_client
+
+BODY = {"prompt": "\n\nHuman: Hello!\n\nAssistant:", "model": "claude-v1", "max_tokens_to_sample": 100, "stream": True}
+
+
+def legacy_completions(raw: bytes) -> list[str]:
+    out = []
+    for event in iter_events([raw]):
+        assert event.event == "message", event  # data-only legacy events
+        if event.data != "[DONE]":
+            out.append(json.loads(event.data)["completion"])
+    return out
+
+
+# -- httpx transport ---------------------------------------------------------------
+
+
+def test_sync_transport_reads_legacy_events_from_a_2023_06_01_server(serve: Callable[..., Any]) -> None:
+    app = DemoUpstream()
+    server = serve(app)
+    with httpx.Client(transport=ConvertingTransport(httpx.HTTPTransport()), timeout=30) as client:
+        with client.stream("POST", server.url + "/v1/complete", json=BODY, headers={"anthropic-version": "2023-01-01"}) as response:
+            assert "content-length" not in response.headers
+            raw = response.read()
+    completions = legacy_completions(raw)
+    assert completions[-1] == DEFAULT_TEXT
+    assert raw.endswith(b"data: [DONE]\n\n")
+    # The server was asked for the version it speaks.
+    assert app.log[0].headers["anthropic-version"] == "2023-06-01"
+
+
+def test_transport_passes_other_requests_untouched(serve: Callable[..., Any]) -> None:
+    server = serve(DemoUpstream())
+    with httpx.Client(transport=ConvertingTransport(), timeout=30) as client:
+        raw = client.post(server.url + "/v1/complete", json=BODY, headers={"anthropic-version": "2023-06-01"}).content
+        messages = client.post(server.url + "/v1/messages", json={**BODY, "max_tokens": 5}).content
+    assert list(iter_events([raw]))[0].event == "completion"
+    assert list(iter_events([messages]))[0].event == "message_start"
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio", "trio"])
+@pytest.mark.anyio
+async def test_async_transport_streams_incrementally(serve: Callable[..., Any], anyio_backend: str) -> None:
+    server = serve(DemoUpstream(delay=0.05, fault="cut", fault_after=6))
+    arrivals: list[float] = []
+    async with httpx.AsyncClient(transport=AsyncConvertingTransport(), timeout=30) as client:
+        async with client.stream("POST", server.url + "/v1/complete", json=BODY) as response:
+            chunks = []
+            async for chunk in response.aiter_bytes():
+                arrivals.append(time.monotonic())
+                chunks.append(chunk)
+    raw = b"".join(chunks)
+    # Incremental: chunks arrived spread over the stream's ~0.3 s, not all at once.
+    assert len(arrivals) >= 4 and arrivals[-1] - arrivals[0] > 0.15
+    # A cut upstream ends in the legacy error shape, with the text so far (D7).
+    last = json.loads(list(iter_events([raw]))[-1].data)
+    assert last["exception"] == "api_error: upstream stream ended early (no terminal event)"
+    assert last["completion"] == "".join(DemoUpstream().tokens[:6])
+
+
+def test_connect_sse_helpers(serve: Callable[..., Any]) -> None:
+    server = serve(DemoUpstream())
+    with httpx.Client(timeout=30) as client:
+        with connect_sse(client, "POST", server.url + "/v1/messages", json={**BODY, "max_tokens": 5}) as source:
+            events = list(source.iter_sse())
+        assert events[0].event == "message_start"
+        assert events[0].json()["type"] == "message_start"
+        with connect_sse(client, "POST", server.url + "/v1/messages", json={"stream": False, "model": "m"}) as source:
+            with pytest.raises(SSEError):
+                list(source.iter_sse())
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio", "trio"])
+@pytest.mark.anyio
+async def test_aconnect_sse(serve: Callable[..., Any], anyio_backend: str) -> None:
+    server = serve(DemoUpstream())
+    async with httpx.AsyncClient(timeout=30) as client:
+        async with aconnect_sse(client, "POST", server.url + "/v1/complete", json=BODY, headers={"anthropic-version": "2023-06-01"}) as source:
+            events = [event async for event in source.aiter_sse()]
+    assert "".join(json.loads(e.data)["completion"] for e in events if e.event == "completion") == DEFAULT_TEXT
+
+
+# -- ASGI middleware -----------------------------------------------------------------
+
+LEGACY_CLIENT = r"""
+import json, os, anthropic
+client = anthropic.Client(api_key="sk-test", api_url=os.environ["SSEADAPT_URL"])
+params = dict(prompt=f"{anthropic.HUMAN_PROMPT} Hello{anthropic.AI_PROMPT}", model="claude-v1", max_tokens_to_sample=100)
+print(json.dumps({"stream": [i["completion"] for i in client.completion_stream(**params)], "whole": client.completion(**params)}))
+"""
+
+
+@pytest.mark.clients
+@pytest.mark.parametrize("app_api", ["complete", "messages"])
+def test_middleware_serves_the_real_legacy_client(serve: Callable[..., Any], app_api: str) -> None:
+    app = DemoUpstream()
+    server = serve(SSEAdaptMiddleware(app, app_api=app_api))  # type: ignore[arg-type]
+    result = run_client("anthropic-0.2.10", LEGACY_CLIENT, server.url)
+    assert result["stream"][-1] == DEFAULT_TEXT
+    assert all(b.startswith(a) for a, b in zip(result["stream"], result["stream"][1:]))
+    assert result["whole"]["completion"] == DEFAULT_TEXT
+    assert result["whole"]["truncated"] is False
+    assert {r.path for r in app.log} == {f"/v1/{app_api}"}
+
+
+def test_middleware_serves_2023_06_01_clients_and_rejects_unknown_versions(serve: Callable[..., Any]) -> None:
+    server = serve(SSEAdaptMiddleware(DemoUpstream(), app_api="messages"))  # type: ignore[arg-type]
+    raw = httpx.post(server.url + "/v1/complete", json=BODY, headers={"anthropic-version": "2023-06-01"}).content
+    events = list(iter_events([raw]))
+    assert "".join(json.loads(e.data)["completion"] for e in events if e.event == "completion") == DEFAULT_TEXT
+    bad = httpx.post(server.url + "/v1/complete", json=BODY, headers={"anthropic-version": "1999-01-01"})
+    assert bad.status_code == 400 and "supported versions" in bad.json()["error"]["message"]
+
+
+def test_middleware_translates_http_errors(serve: Callable[..., Any]) -> None:
+    server = serve(SSEAdaptMiddleware(DemoUpstream(fault="status-529")))  # type: ignore[arg-type]
+    response = httpx.post(server.url + "/v1/complete", json=BODY)
+    assert response.status_code == 529
+    assert response.json() == {"error": {"type": "overloaded_error", "message": "Overloaded"}}
+
+
+def test_middleware_propagates_client_disconnect(serve: Callable[..., Any]) -> None:
+    app = DemoUpstream(delay=0.1)
+    server = serve(SSEAdaptMiddleware(app))  # type: ignore[arg-type]
+    with httpx.Client(timeout=30) as client:
+        with client.stream("POST", server.url + "/v1/complete", json=BODY) as response:
+            first = next(response.iter_lines())
+    assert first.startswith("data: ")
+    deadline = time.monotonic() + 5
+    while app.log[0].outcome == "pending" and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert app.log[0].outcome == "client-disconnected"
+
+
+def test_middleware_leaves_other_routes_alone(serve: Callable[..., Any]) -> None:
+    server = serve(SSEAdaptMiddleware(DemoUpstream()))  # type: ignore[arg-type]
+    response = httpx.post(server.url + "/v1/messages", json={**BODY, "max_tokens": 5})
+    assert list(iter_events([response.content]))[-1].event == "message_stop"
+    assert httpx.get(server.url + "/nope").status_code == 404

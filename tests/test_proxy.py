@@ -1,0 +1,323 @@
+"""The proxy end to end over real sockets: real clients, faults, security, headers.
+
+Every server is uvicorn on 127.0.0.1 with a free port, started and stopped by
+the test; every loop is bounded in count and time.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import time
+from collections.abc import Callable
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+
+from sseadapt import iter_events
+from sseadapt.proxy import DEFAULT_MODEL, ProxyApp, ProxyConfig
+from sseadapt.upstream import DEFAULT_TEXT, DemoUpstream
+
+from .clients import run_client
+
+LEGACY_HEADERS = {"anthropic-version": "2023-01-01", "x-api-key": "sk-ant-SECRET-KEY-123", "accept": "application/json"}
+LEGACY_BODY = {"prompt": "\n\nHuman: Hello!\n\nAssistant:", "model": "claude-v1", "max_tokens_to_sample": 100, "stream": True}
+
+
+def start_pair(serve: Callable[..., Any], upstream: Any | None = None, **config: Any) -> tuple[Any, Any, DemoUpstream]:
+    app = upstream or DemoUpstream()
+    up = serve(app)
+    config.setdefault("default_model", DEFAULT_MODEL)
+    proxy = serve(ProxyApp(ProxyConfig(upstream=up.url, **config)))
+    return up, proxy, app
+
+
+def legacy_stream(url: str, body: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> tuple[httpx.Response, bytes]:
+    with httpx.Client(timeout=30, trust_env=False) as client:
+        with client.stream("POST", url + "/v1/complete", json=body or LEGACY_BODY, headers=headers or LEGACY_HEADERS) as response:
+            return response, response.read()
+
+
+def datas(raw: bytes) -> list[str]:
+    return [e.data for e in iter_events([raw])]
+
+
+# -- real clients ---------------------------------------------------------------
+
+LEGACY_CLIENT = r"""
+import json, os, anthropic
+client = anthropic.Client(api_key="sk-ant-SECRET-KEY-123", api_url=os.environ["SSEADAPT_URL"])
+params = dict(prompt=f"{anthropic.HUMAN_PROMPT} Hello{anthropic.AI_PROMPT}", model="claude-v1", max_tokens_to_sample=100,
+              stop_sequences=[anthropic.HUMAN_PROMPT])
+stream = [item["completion"] for item in client.completion_stream(**params)]
+whole = client.completion(**params)
+print(json.dumps({"stream": stream, "whole": whole}))
+"""
+
+
+@pytest.mark.clients
+@pytest.mark.parametrize("upstream_api", ["messages", "complete"])
+def test_anthropic_0_2_10_through_proxy(serve: Callable[..., Any], upstream_api: str) -> None:
+    _, proxy, app = start_pair(serve, upstream_api=upstream_api)
+    result = run_client("anthropic-0.2.10", LEGACY_CLIENT, proxy.url)
+    stream = result["stream"]
+    assert stream[-1] == DEFAULT_TEXT
+    assert all(b.startswith(a) for a, b in zip(stream, stream[1:]))
+    assert len(stream) == len(DEFAULT_TEXT.split()) + 1  # one per token + the stop event
+    whole = result["whole"]
+    assert whole["completion"] == DEFAULT_TEXT and whole["stop_reason"] == "stop_sequence"
+    assert whole["model"] == (DEFAULT_MODEL if upstream_api == "messages" else "claude-v1")
+    if upstream_api == "messages":
+        # D10: translated; the "\n\nHuman:" stop sequence is implied by Messages and dropped.
+        assert [sorted(r.body) for r in app.log] == [["max_tokens", "messages", "model", "stream"], ["max_tokens", "messages", "model"]]
+    else:
+        assert [r.body["prompt"] for r in app.log] == ["\n\nHuman: Hello\n\nAssistant:"] * 2
+    expected_path = "/v1/messages" if upstream_api == "messages" else "/v1/complete"
+    assert [r.path for r in app.log] == [expected_path, expected_path]
+    assert all(r.headers["anthropic-version"] == "2023-06-01" for r in app.log)
+    assert all(r.headers["x-api-key"] == "sk-ant-SECRET-KEY-123" for r in app.log)
+    if upstream_api == "messages":
+        assert app.log[0].body["messages"] == [{"role": "user", "content": "Hello"}]
+
+
+@pytest.mark.clients
+def test_current_anthropic_sdk_messages_stream_through_proxy(serve: Callable[..., Any]) -> None:
+    anthropic = pytest.importorskip("anthropic")
+    _, proxy, app = start_pair(serve)
+    client = anthropic.Anthropic(api_key="sk-test", base_url=proxy.url, max_retries=0)
+    with client.messages.stream(model=DEFAULT_MODEL, max_tokens=50, messages=[{"role": "user", "content": "Hi"}]) as stream:
+        text = "".join(stream.text_stream)
+        final = stream.get_final_message()
+    assert text == DEFAULT_TEXT
+    assert final.content[0].text == DEFAULT_TEXT and final.stop_reason == "end_turn"
+    assert app.log[0].path == "/v1/messages"
+
+
+@pytest.mark.clients
+def test_anthropic_0_40_completions_through_proxy(serve: Callable[..., Any]) -> None:
+    _, proxy, _ = start_pair(serve)
+    script = r"""
+import json, os, anthropic
+client = anthropic.Anthropic(api_key="sk-test", base_url=os.environ["SSEADAPT_URL"], max_retries=0)
+items = [c.completion for c in client.completions.create(model="claude-2.1", prompt="\n\nHuman: Hi\n\nAssistant:", max_tokens_to_sample=50, stream=True)]
+print(json.dumps(items))
+"""
+    items = run_client("anthropic-0.40.0", script, proxy.url)
+    assert "".join(items) == DEFAULT_TEXT
+
+
+# -- headers ------------------------------------------------------------------------
+
+
+def test_stream_headers_and_request_id(serve: Callable[..., Any]) -> None:
+    _, proxy, app = start_pair(serve)
+    headers = {**LEGACY_HEADERS, "anthropic-beta": "tools-2024-04-04", "cookie": "session=1", "x-custom": "no"}
+    response, raw = legacy_stream(proxy.url, headers=headers)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/event-stream; charset=utf-8"
+    assert response.headers["cache-control"] == "no-cache"
+    assert response.headers["x-accel-buffering"] == "no"
+    assert response.headers["request-id"] == "req_demo_1"
+    assert "connection" not in response.headers
+    seen = app.log[0].headers
+    assert seen["anthropic-beta"] == "tools-2024-04-04"
+    assert "cookie" not in seen and "x-custom" not in seen
+    assert datas(raw)[-1] == "[DONE]"
+
+
+def test_2023_06_01_client_gets_named_incremental_events(serve: Callable[..., Any]) -> None:
+    _, proxy, _ = start_pair(serve)
+    response, raw = legacy_stream(proxy.url, headers={**LEGACY_HEADERS, "anthropic-version": "2023-06-01"})
+    events = list(iter_events([raw]))
+    completions = [json.loads(e.data) for e in events if e.event == "completion"]
+    assert "".join(c["completion"] for c in completions) == DEFAULT_TEXT
+    assert completions[-1]["stop_reason"] == "stop_sequence"
+    assert b"[DONE]" not in raw
+
+
+def test_unsupported_version_is_400_naming_versions(serve: Callable[..., Any]) -> None:
+    _, proxy, app = start_pair(serve)
+    response = httpx.post(proxy.url + "/v1/complete", json=LEGACY_BODY, headers={"anthropic-version": "2099-01-01"})
+    assert response.status_code == 400
+    assert "2023-01-01, 2023-06-01" in response.json()["error"]["message"]
+    assert app.log == []
+
+
+def test_non_streaming_2023_06_01_shape(serve: Callable[..., Any]) -> None:
+    _, proxy, _ = start_pair(serve)
+    response = httpx.post(proxy.url + "/v1/complete", json={**LEGACY_BODY, "stream": False}, headers={"anthropic-version": "2023-06-01"})
+    body = response.json()
+    assert list(body) == ["type", "id", "completion", "stop_reason", "model", "stop", "log_id"]
+    assert body["completion"] == DEFAULT_TEXT
+
+
+def test_messages_passthrough_keeps_unknown_events(serve: Callable[..., Any]) -> None:
+    class WithUnknown(DemoUpstream):
+        def _messages_events(self, model: str) -> list[tuple[str, bytes]]:
+            events = super()._messages_events(model)
+            events.insert(3, ("meta", b'event: brand_new\ndata: {"type":"brand_new",  "x":1}\n\n'))
+            return events
+
+    _, proxy, _ = start_pair(serve, WithUnknown())
+    raw = httpx.post(proxy.url + "/v1/messages", json={"model": "m", "max_tokens": 5, "messages": [], "stream": True}).content
+    events = list(iter_events([raw]))
+    assert [e.data for e in events if e.event == "brand_new"] == ['{"type":"brand_new",  "x":1}']
+    assert events[-1].event == "message_stop"
+
+
+# -- faults -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fault", ["cut", "drop", "error", "invalid-json"])
+@pytest.mark.parametrize("upstream_api", ["messages", "complete"])
+def test_midstream_faults_end_with_error_shape(serve: Callable[..., Any], fault: str, upstream_api: str) -> None:
+    _, proxy, _ = start_pair(serve, DemoUpstream(fault=fault, fault_after=3), upstream_api=upstream_api)  # type: ignore[arg-type]
+    response, raw = legacy_stream(proxy.url)
+    assert response.status_code == 200
+    payloads = [json.loads(d) for d in datas(raw)]
+    assert "[DONE]" not in datas(raw)
+    last = payloads[-1]
+    assert last["stop_reason"] is None
+    # Every token that arrived before the fault is kept.
+    assert last["completion"] == "".join(DemoUpstream().tokens[:3])
+    expected = {
+        "cut": ("api_error", "upstream stream ended early (no terminal event)"),
+        "drop": ("api_error", "upstream stream ended early (no terminal event)"),
+        "error": ("overloaded_error", "Overloaded"),
+    }.get(fault)
+    if expected:
+        assert (last["error"]["type"], last["error"]["message"]) == expected
+    else:
+        assert last["error"]["type"] == "api_error" and "invalid" in last["error"]["message"]
+    assert last["exception"].startswith(last["error"]["type"] + ": ")
+
+
+def test_stall_hits_idle_timeout(serve: Callable[..., Any]) -> None:
+    _, proxy, app = start_pair(serve, DemoUpstream(fault="stall", fault_after=2), idle_timeout=0.5)
+    started = time.monotonic()
+    _, raw = legacy_stream(proxy.url)
+    assert time.monotonic() - started < 10
+    last = json.loads(datas(raw)[-1])
+    assert last["error"]["type"] == "timeout_error"
+    assert "[DONE]" not in datas(raw)
+
+
+@pytest.mark.parametrize(
+    ("fault", "status", "error_type"),
+    [("status-529", 529, "overloaded_error"), ("status-500-text", 500, "api_error")],
+)
+def test_upstream_http_errors_keep_status_in_client_shape(serve: Callable[..., Any], fault: str, status: int, error_type: str) -> None:
+    _, proxy, _ = start_pair(serve, DemoUpstream(fault=fault))  # type: ignore[arg-type]
+    for version, has_type in (("2023-01-01", False), ("2023-06-01", False)):
+        response = httpx.post(proxy.url + "/v1/complete", json=LEGACY_BODY, headers={**LEGACY_HEADERS, "anthropic-version": version})
+        assert response.status_code == status
+        body = response.json()
+        assert ("type" in body) is has_type
+        assert body["error"]["type"] == error_type
+        assert response.headers.get("request-id") == ("req_demo_0" if fault == "status-529" else None)
+    if fault == "status-500-text":
+        assert body["error"]["message"] == "upstream exploded"
+    # Messages clients get the upstream body unchanged (D13).
+    response = httpx.post(proxy.url + "/v1/messages", json={"model": "m", "max_tokens": 5, "messages": [], "stream": True})
+    assert response.status_code == status
+
+
+def test_unreachable_upstream_is_502(serve: Callable[..., Any]) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        dead_port = sock.getsockname()[1]
+    proxy = serve(ProxyApp(ProxyConfig(upstream=f"http://127.0.0.1:{dead_port}")))
+    response = httpx.post(proxy.url + "/v1/complete", json=LEGACY_BODY, headers=LEGACY_HEADERS)
+    assert response.status_code == 502
+    assert response.json()["error"]["type"] == "api_error"
+    assert "type" not in response.json()
+
+
+def test_upstream_slow_to_answer_is_504(serve: Callable[..., Any]) -> None:
+    async def slow(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            await anyio.sleep(5)
+
+    up = serve(slow, lifespan="off")
+    proxy = serve(ProxyApp(ProxyConfig(upstream=up.url, idle_timeout=0.3)))
+    response = httpx.post(proxy.url + "/v1/complete", json=LEGACY_BODY, headers=LEGACY_HEADERS, timeout=10)
+    assert response.status_code == 504
+    assert response.json() == {"error": {"type": "timeout_error", "message": "upstream timed out"}}
+
+
+def test_client_disconnect_cancels_upstream(serve: Callable[..., Any]) -> None:
+    _, proxy, app = start_pair(serve, DemoUpstream(delay=0.1))
+    with httpx.Client(timeout=30, trust_env=False) as client:
+        with client.stream("POST", proxy.url + "/v1/complete", json=LEGACY_BODY, headers=LEGACY_HEADERS) as response:
+            lines = response.iter_lines()
+            got = [line for _, line in zip(range(3), lines)]
+            assert got[0].startswith("data: ")
+    deadline = time.monotonic() + 5
+    while app.log[0].outcome == "pending" and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert app.log[0].outcome == "client-disconnected"
+    # Promptly: well before the remaining ~2 s of events would have been sent.
+    assert app.log[0].finished_at is not None
+
+
+# -- safety -------------------------------------------------------------------------
+
+
+def test_absolute_url_and_host_header_cannot_redirect(serve: Callable[..., Any]) -> None:
+    _, proxy, app = start_pair(serve)
+    body = json.dumps({**LEGACY_BODY, "stream": False}).encode()
+    request = (
+        b"POST http://evil.example:9/v1/complete HTTP/1.1\r\nHost: evil.example:9\r\n"
+        b"anthropic-version: 2023-01-01\r\ncontent-type: application/json\r\n"
+        b"content-length: " + str(len(body)).encode() + b"\r\nconnection: close\r\n\r\n" + body
+    )
+    with socket.create_connection((proxy.host, proxy.port), timeout=10) as sock:
+        sock.sendall(request)
+        reply = b""
+        while chunk := sock.recv(65536):
+            reply += chunk
+    assert reply.startswith(b"HTTP/1.1 200")
+    assert len(app.log) == 1  # it went to the configured upstream
+    assert app.log[0].headers["host"] != "evil.example:9"
+
+
+def test_api_key_never_logged(serve: Callable[..., Any], caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    _, proxy, _ = start_pair(serve)
+    legacy_stream(proxy.url)
+    httpx.post(proxy.url + "/v1/complete", json={**LEGACY_BODY, "stream": False}, headers={**LEGACY_HEADERS, "authorization": "Bearer sk-ant-SECRET-KEY-123"})
+    proxy_lines = [r.getMessage() for r in caplog.records if r.name.startswith("sseadapt")]
+    assert any("POST /v1/complete -> 200" in line for line in proxy_lines)
+    assert all("SECRET" not in r.getMessage() for r in caplog.records)
+
+
+def test_oversized_body_is_413(serve: Callable[..., Any]) -> None:
+    _, proxy, app = start_pair(serve, max_body_size=1000)
+    big = {**LEGACY_BODY, "prompt": "\n\nHuman: " + "x" * 5000 + "\n\nAssistant:"}
+    response = httpx.post(proxy.url + "/v1/complete", json=big, headers=LEGACY_HEADERS)
+    assert response.status_code == 413
+    assert response.json()["error"]["type"] == "request_too_large"
+    assert app.log == []
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"{not json", "not valid JSON"),
+        (b"[1]", "JSON object"),
+        (json.dumps({**LEGACY_BODY, "frobnicate": 1}).encode(), "frobnicate"),
+        (json.dumps({**LEGACY_BODY, "prompt": "Hello"}).encode(), "Human"),
+        (json.dumps({**LEGACY_BODY, "prompt": "\n\nHuman: Hi"}).encode(), "Assistant"),
+    ],
+)
+def test_bad_legacy_request_is_400_in_legacy_shape(serve: Callable[..., Any], body: bytes, message: str) -> None:
+    _, proxy, app = start_pair(serve)
+    response = httpx.post(proxy.url + "/v1/complete", content=body, headers={**LEGACY_HEADERS, "content-type": "application/json"})
+    assert response.status_code == 400
+    assert list(response.json()) == ["error"]
+    assert response.json()["error"]["type"] == "invalid_request_error"
+    assert message in response.json()["error"]["message"]
+    assert app.log == []
