@@ -23,9 +23,10 @@ No framework is involved (no ``BaseHTTPMiddleware``, which breaks streaming).
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import Mapping
 from typing import Any, Literal, Union
 
+from ._asgi import SSE_HEADERS, ASGIApp, BodyTooLarge, ClientGone, Message, Receive, Scope, Send, header_map, read_body
 from ._events import Dialect
 from ._pipeline import Pipeline
 from ._requests import (
@@ -40,17 +41,6 @@ from ._requests import (
 
 __all__ = ["SSEAdaptMiddleware"]
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-
-_SSE_HEADERS = [
-    (b"content-type", b"text/event-stream; charset=utf-8"),
-    (b"cache-control", b"no-cache"),
-    (b"x-accel-buffering", b"no"),
-]
 _MAX_BUFFERED = 16 * 1024 * 1024
 
 
@@ -89,9 +79,8 @@ class SSEAdaptMiddleware:
         if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != "/v1/complete":
             await self.app(scope, receive, send)
             return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         try:
-            client = client_dialect_for_complete(headers.get("anthropic-version"))
+            client = client_dialect_for_complete(header_map(scope).get("anthropic-version"))
         except RequestRejected as exc:
             await _reply(send, exc.status, error_body(Dialect.COMPLETIONS, exc.error_type, exc.message))
             return
@@ -106,7 +95,12 @@ class SSEAdaptMiddleware:
         source = Dialect.COMPLETIONS
         if self.app_api == "messages":
             try:
-                body = await _read_body(receive, self.max_body_size)
+                try:
+                    body = await read_body(scope, receive, self.max_body_size)
+                except BodyTooLarge:
+                    raise RequestRejected(f"request body exceeds {self.max_body_size} bytes", status=413, error_type="request_too_large") from None
+                except ClientGone:
+                    return
                 request = legacy_to_messages_request(_json_object(body), default_model=self.default_model, model_map=self.model_map)
             except RequestRejected as exc:
                 await _reply(send, exc.status, error_body(client, exc.error_type, exc.message))
@@ -129,21 +123,6 @@ def _json_object(body: bytes) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise RequestRejected("request body must be a JSON object")
     return value
-
-
-async def _read_body(receive: Receive, limit: int) -> bytes:
-    chunks, size = [], 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise RequestRejected("client disconnected", status=499)
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise RequestRejected(f"request body exceeds {limit} bytes", status=413, error_type="request_too_large")
-        chunks.append(chunk)
-        if not message.get("more_body"):
-            return b"".join(chunks)
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
@@ -194,7 +173,7 @@ class _ConvertingSend:
             self._mode = "stream"
             self._pipeline = Pipeline(self._source, self._client, **self._options)
             kept = [(k, v) for k, v in message.get("headers", []) if k.lower() in (b"request-id",)]
-            await self._send({"type": "http.response.start", "status": 200, "headers": _SSE_HEADERS + kept})
+            await self._send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS + kept})
         elif "json" in content_type:
             self._mode = "json"  # small: translated once complete
         else:

@@ -51,13 +51,14 @@ import json
 import logging
 import time
 import urllib.parse
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import Mapping
 from typing import Any, Literal, Union
 
 import anyio
 import attrs
 import httpx
 
+from ._asgi import SSE_HEADERS, BodyTooLarge, ClientGone, Message, Receive, Scope, Send, header_map, read_body
 from ._errors import SSEAdaptError, StreamInterrupted
 from ._events import Dialect
 from ._pipeline import Pipeline
@@ -76,17 +77,6 @@ __all__ = ["ProxyConfig", "ProxyApp", "create_app", "SSE_HEADERS", "DEFAULT_MODE
 
 logger = logging.getLogger("sseadapt.proxy")
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-
-#: Response headers of every converted stream.
-SSE_HEADERS: list[tuple[bytes, bytes]] = [
-    (b"content-type", b"text/event-stream; charset=utf-8"),
-    (b"cache-control", b"no-cache"),
-    (b"x-accel-buffering", b"no"),
-]
 _FORWARDED = ("x-api-key", "authorization", "anthropic-beta")
 _PASSTHROUGH_EXTRA = ("anthropic-version", "content-type", "accept")
 _READ_ERROR_BODY = 64 * 1024
@@ -122,18 +112,6 @@ class ProxyConfig:
     @classmethod
     def from_json(cls, text: str) -> ProxyConfig:
         return cls(**json.loads(text))
-
-
-def _headers(scope: Scope) -> dict[str, str]:
-    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
-
-
-class _BodyTooLarge(Exception):
-    pass
-
-
-class _ClientGone(Exception):
-    pass
 
 
 class ProxyApp:
@@ -232,25 +210,6 @@ class ProxyApp:
             raise AssertionError(f"refusing upstream URL for another origin: {url}")  # defence in depth
         return url
 
-    async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
-        limit = self.config.max_body_size
-        declared = _headers(scope).get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            raise _BodyTooLarge
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                raise _ClientGone
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > limit:
-                raise _BodyTooLarge
-            chunks.append(chunk)
-            if not message.get("more_body"):
-                return b"".join(chunks)
-
     async def _reply(self, send: Send, status: int, body: bytes, *, request_id: Union[str, None] = None, content_type: bytes = b"application/json") -> None:
         headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
         if request_id:
@@ -259,18 +218,18 @@ class ProxyApp:
         await send({"type": "http.response.body", "body": body})
 
     async def _complete(self, scope: Scope, receive: Receive, send: Send, stats: dict[str, Any]) -> None:
-        headers = _headers(scope)
+        headers = header_map(scope)
         try:
             client_dialect = client_dialect_for_complete(headers.get("anthropic-version"))
         except RequestRejected as exc:
             await self._reply(send, exc.status, error_body(Dialect.COMPLETIONS, exc.error_type, exc.message))
             return
         try:
-            raw = await self._read_body(scope, receive)
-        except _BodyTooLarge:
+            raw = await read_body(scope, receive, self.config.max_body_size)
+        except BodyTooLarge:
             await self._reply(send, 413, error_body(client_dialect, "request_too_large", f"request body exceeds {self.config.max_body_size} bytes"))
             return
-        except _ClientGone:
+        except ClientGone:
             stats["outcome"] = "client disconnected"
             return
         try:
@@ -302,13 +261,13 @@ class ProxyApp:
         await self._exchange(request, receive, send, stats, client_dialect=client_dialect, source=source, streaming=streaming)
 
     async def _passthrough(self, scope: Scope, receive: Receive, send: Send, stats: dict[str, Any]) -> None:
-        headers = _headers(scope)
+        headers = header_map(scope)
         try:
-            raw = await self._read_body(scope, receive)
-        except _BodyTooLarge:
+            raw = await read_body(scope, receive, self.config.max_body_size)
+        except BodyTooLarge:
             await self._reply(send, 413, error_body(Dialect.MESSAGES, "request_too_large", f"request body exceeds {self.config.max_body_size} bytes"))
             return
-        except _ClientGone:
+        except ClientGone:
             stats["outcome"] = "client disconnected"
             return
         upstream_headers = {k: v for k, v in headers.items() if k in _FORWARDED + _PASSTHROUGH_EXTRA}

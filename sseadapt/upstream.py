@@ -29,11 +29,12 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, Final, Literal, Union
 
 import anyio
 import attrs
+
+from ._asgi import Receive, Scope, Send, header_map
 
 __all__ = ["DemoUpstream", "DEFAULT_TEXT", "Fault", "RequestRecord"]
 
@@ -43,10 +44,6 @@ DEFAULT_TEXT: Final = (
 )
 
 Fault = Literal["error", "cut", "drop", "stall", "status-529", "status-500-text", "invalid-json"]
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 
 
 @attrs.define
@@ -128,7 +125,7 @@ class DemoUpstream:
             body += message.get("body", b"")
             if not message.get("more_body"):
                 break
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        headers = header_map(scope)
         try:
             parsed = json.loads(body) if body else None
         except ValueError:
