@@ -17,37 +17,43 @@ spec's decoder does.
 
 1. A UTF-8 BOM at the very start of the stream is dropped once ("a single
    U+FEFF BYTE ORDER MARK character at the start of the stream is ignored").
-2. The chunk is cut into lines with ``bytes.splitlines()``, which splits on
-   exactly CR, LF and CRLF (never U+2028, U+2029 or NEL: this is bytes). A CR
-   that ends one chunk makes a LF that starts the next one part of the same
-   line ending, so CRLF split across chunks is one line break, not two.
-3. The unterminated tail of a chunk is kept as a list of pieces and joined
-   once, when its line ending arrives: a long line fed in small chunks is never
+2. Line endings are normalised to LF with ``bytes.replace`` (CRLF, then a
+   lone CR). Only CR, LF and CRLF end lines (never U+2028, U+2029 or NEL:
+   this is bytes). A CR that ends one chunk makes a LF that starts the next
+   one part of the same line ending, so CRLF split across chunks is one line
+   break, not two.
+3. The chunk is cut into *blocks* at blank lines (``b"\n\n"``, found in C).
+   The unterminated last block is kept as a list of pieces and joined once,
+   when its blank line arrives: a long line fed in small chunks is never
    copied or rescanned (linear time, openai/openai-python#3687).
-4. Each complete line is interpreted in place: ``data: ``/``event: `` prefixes
-   first (the common case), then the general ``field: value`` split (one
-   leading space removed), comments skipped, unknown fields ignored. ``id``
-   values containing NUL are ignored; ``retry`` only counts when it is all
-   ASCII digits.
-5. A blank line dispatches the block if it had at least one ``data`` line
-   (so ``data:`` dispatches ``""``, but a lone ``event: ping`` dispatches
-   nothing), then resets the event type and retry.
+4. Each complete block is dispatched. The two shapes Anthropic and OpenAI
+   streams use (``data: X`` and ``event: N`` + ``data: X``) take an inline
+   fast path; any other block goes through the general line interpreter:
+   ``field: value`` split at the first colon (one leading space removed),
+   comments skipped, unknown fields ignored, ``id`` values containing NUL
+   ignored, ``retry`` only when it is all ASCII digits, ``data`` lines joined
+   with LF.
+5. A block dispatches an event only if it had at least one ``data`` line (so
+   ``data:`` dispatches ``""``, but a lone ``event: ping`` dispatches
+   nothing); the event type and retry then reset.
 
 Ready events wait in a queue for :meth:`SSEParser.next_event` /
 :meth:`SSEParser.events`. At end of stream (``receive_data(b"")``) an
-unterminated block is discarded, as the spec says; its size is kept in
-:attr:`SSEParser.discarded_bytes` so a caller can tell a clean end from a
-cut one.
+unterminated block is discarded, as the spec says (its complete lines still
+set the last event ID); its size is kept in :attr:`SSEParser.discarded_bytes`
+so a caller can tell a clean end from a cut one.
 
 Bounds
 ------
 
-``max_event_size`` limits the bytes of one event: the sum of the lengths of
-its lines (without line endings), which also bounds any single line. The check
-costs nothing per line while the bytes held plus the chunk fit under the limit,
-and is exact otherwise, so every chunking of the same input reaches the same
-verdict. Crossing the limit stores an :class:`~sseadapt.EventTooLarge` that
-:meth:`~SSEParser.next_event` raises after the events that preceded it.
+``max_event_size`` limits the bytes of one event: its lines and the line
+breaks between them (each counted as one byte, whatever its spelling), which
+also bounds any single line. The check costs nothing while the bytes held plus
+the chunk fit under the limit, and is exact otherwise, so every chunking of
+the same input reaches the same verdict. Crossing the limit stores an
+:class:`~sseadapt.EventTooLarge` that :meth:`~SSEParser.next_event` raises
+after the events that preceded it. The parser holds at most one open event,
+so its buffer stays within the limit.
 
 Performance
 -----------
@@ -84,6 +90,7 @@ __all__ = [
 DEFAULT_MAX_EVENT_SIZE: Final = 16 * 1024 * 1024
 
 _BOM: Final = b"\xef\xbb\xbf"
+_BLANK: Final = [b""]
 
 
 class Signal(enum.Enum):
@@ -155,12 +162,13 @@ class SSEParser:
         "_queue",
         "_pending",
         "_pending_size",
-        "_carried",
+        "_pending_nl",
         "_data",
         "_etype",
         "_retry",
         "_last_id",
         "_names",
+        "_lines",
         "_skip_lf",
         "_at_start",
         "_ended",
@@ -175,14 +183,15 @@ class SSEParser:
             raise ValueError("max_event_size must be positive")
         self._max = max_event_size
         self._queue: deque[ServerSentEvent] = deque()
-        self._pending: list[bytes] = []  # pieces of the unterminated line
+        self._pending: list[bytes] = []  # pieces of the open (unterminated) block
         self._pending_size = 0
-        self._carried = 0  # line bytes of the open block, before this chunk
+        self._pending_nl = False  # the held block ends with LF
         self._data: list[bytes] = []  # data lines of the open block
         self._etype = b""
         self._retry: int | None = None
         self._last_id = ""
-        self._names: dict[bytes, str] = {b"": "message"}
+        self._names: dict[bytes, str] = {b"": "message"}  # event type -> name
+        self._lines: dict[bytes, str] = {}  # whole "event: NAME" line -> name
         self._skip_lf = False  # the previous chunk ended with CR
         self._at_start: bytes | None = b""  # held while a leading BOM may be arriving
         self._ended = False
@@ -242,50 +251,108 @@ class SSEParser:
                 data = data[1:]
                 if not data:
                     return
+        if 13 in data:
+            # CRLF and CR become LF (in C); a CR ending the chunk may pair
+            # with a LF starting the next one.
+            data = data.replace(b"\r\n", b"\n")
+            if 13 in data:
+                self._skip_lf = data[-1] == 13
+                data = data.replace(b"\r", b"\n")
+        elif not self._pending_nl and 10 not in data:
+            # No line break: nothing can complete; hold the piece (tiny chunks).
+            self._pending.append(data)
+            self._pending_size += len(data)
+            if self._pending_size > self._max:
+                self._fail(self._pending_size)
+            return
 
-        # Bytes this chunk can add to the open block, counting the held line.
-        budget = self._carried + self._pending_size + len(data)
-        lines = data.splitlines()
         pending = self._pending
-        last = data[-1]
-        if last == 10 or last == 13:
-            self._skip_lf = last == 13
-            if pending:
-                pending.append(lines[0])
-                lines[0] = b"".join(pending)
-                pending.clear()
-                self._pending_size = 0
-        else:
-            tail = lines.pop()
-            if not lines:
-                pending.append(tail)
-                self._pending_size += len(tail)
-                if self._carried + self._pending_size > self._max:
-                    self._fail(self._carried + self._pending_size)
+        if self._pending_nl and data[0] == 10:
+            # The blank line straddles two chunks: close the held block.
+            block = b"".join(pending)[:-1]
+            pending.clear()
+            self._pending_size = 0
+            self._pending_nl = False
+            if not self._blocks([block], len(block) > self._max):
                 return
+            data = data[1:]
+            if not data:
+                return
+        blocks = data.split(b"\n\n")
+        tail = blocks.pop()
+        budget = self._pending_size + len(data)
+        if blocks:
             if pending:
-                pending.append(lines[0])
-                lines[0] = b"".join(pending)
+                pending.append(blocks[0])
+                blocks[0] = b"".join(pending)
                 pending.clear()
+            if not self._blocks(blocks, budget > self._max):
+                return
+            self._pending_size = 0
+        if tail:
             pending.append(tail)
-            self._pending_size = len(tail)
-
-        if budget > self._max:
-            if not self._interpret_checked(lines):
-                return
+            self._pending_size += len(tail)
+            self._pending_nl = tail[-1] == 10
+            # A held trailing LF may be the end of the block, not part of it.
+            if self._pending_size - self._pending_nl > self._max:
+                self._fail(self._pending_size - self._pending_nl)
         else:
-            self._interpret(lines)
-            # Size of the block still open at the end of this chunk.
-            size = 0
-            for line in reversed(lines):
-                if not line:
-                    break
-                size += len(line)
+            self._pending_nl = False
+
+    def _blocks(self, blocks: list[bytes], check: bool) -> bool:
+        """Dispatch complete blocks (each ended by a blank line); hot path.
+
+        Returns False if a block broke the size limit (the error is stored).
+        """
+        emit = self._queue.append
+        names = self._lines
+        last_id = self._last_id
+        dispatched = self._dispatched
+        for block in blocks:
+            if check and len(block) > self._max:
+                self._dispatched = dispatched
+                self._fail(len(block))
+                return False
+            head, sep, rest = block.partition(b"\n")
+            if sep:
+                # "event: NAME" lines are cached whole: one lookup checks the
+                # prefix and gives the decoded name.
+                name = names.get(head)
+                if name is None and head[:7] == b"event: ":
+                    name = head[7:].decode("utf-8", "replace") or "message"
+                    if len(names) < 256:
+                        names[head] = name
+                if name is None or not rest.startswith(b"data: ") or 10 in rest:
+                    name = None
+                else:
+                    payload = rest[6:]
+            elif head[:6] == b"data: ":
+                name = "message"
+                payload = head[6:]
             else:
-                size += self._carried
-            self._carried = size
-        if self._carried + self._pending_size > self._max:
-            self._fail(self._carried + self._pending_size)
+                name = None
+            if name is None:
+                # Anything else goes through the general line interpreter.
+                self._last_id = last_id
+                self._dispatched = dispatched
+                self._interpret(block.split(b"\n"))
+                self._interpret(_BLANK)
+                last_id = self._last_id
+                dispatched = self._dispatched
+                continue
+            try:
+                text = payload.decode()
+            except UnicodeDecodeError:
+                text = payload.decode("utf-8", "replace")
+            ev = _new_event(ServerSentEvent)
+            _set_event(ev, name)
+            _set_data(ev, text)
+            _set_id(ev, last_id)
+            _set_retry(ev, None)
+            emit(ev)
+            dispatched += 1
+        self._dispatched = dispatched
+        return True
 
     def _strip_bom(self, data: bytes) -> bytes:
         head = (self._at_start or b"") + data
@@ -361,29 +428,6 @@ class SSEParser:
         self._last_id = last_id
         self._dispatched = dispatched
 
-    def _interpret_checked(self, lines: list[bytes]) -> bool:
-        """Interpret lines one block at a time, enforcing the size limit exactly.
-
-        Returns False if the limit was crossed (the error is then stored).
-        """
-        limit = self._max
-        size = self._carried
-        start = 0
-        for i, line in enumerate(lines):
-            if line:
-                size += len(line)
-                if size > limit:
-                    self._interpret(lines[start:i])
-                    self._fail(size)
-                    return False
-            else:
-                self._interpret(lines[start : i + 1])
-                start = i + 1
-                size = 0
-        self._interpret(lines[start:])
-        self._carried = size
-        return True
-
     def _fail(self, size: int) -> None:
         self._error = EventTooLarge(
             limit=self._max,
@@ -398,14 +442,15 @@ class SSEParser:
         self._ended = True
         if self._error is not None:
             return
-        if self._at_start:
-            # A lone partial BOM (or other 1-2 byte stream) with no line end.
-            self._pending.append(self._at_start)
-            self._pending_size += len(self._at_start)
+        held = b"".join(self._pending) if self._at_start is None else self._at_start
         self._at_start = None
-        self.discarded_bytes = self._carried + self._pending_size
         self._pending.clear()
-        self._data.clear()
+        self.discarded_bytes = len(held)
+        if held:
+            # Complete lines of the unterminated block still set the last
+            # event ID (WHATWG); the block itself is never dispatched.
+            self._interpret(held.split(b"\n")[:-1])
+            self._data.clear()
 
     def next_event(self) -> ServerSentEvent | Literal[Signal.NEED_DATA, Signal.STREAM_END]:
         """Return the next dispatched event, or a :class:`Signal`.
@@ -426,16 +471,25 @@ class SSEParser:
         return STREAM_END if self._ended else NEED_DATA
 
     def events(self) -> Iterator[ServerSentEvent]:
-        """Yield every event ready now (stops at NEED_DATA or STREAM_END).
+        """Iterate over every event ready now (stops at NEED_DATA or STREAM_END).
 
         Raises:
-            EventTooLarge: as :meth:`next_event`.
+            EventTooLarge: as :meth:`next_event`, once the events before it are consumed.
         """
+        if not self._queue and self._error is None:
+            return _NO_EVENTS  # the common case with small chunks: no generator
+        return self._drain()
+
+    def _drain(self) -> Iterator[ServerSentEvent]:
+        # Pops one at a time: a consumer that stops early loses nothing.
         queue = self._queue
         while queue:
             yield queue.popleft()
         if self._error is not None:
             raise self._error
+
+
+_NO_EVENTS: Final[Iterator[ServerSentEvent]] = iter(())
 
 
 def iter_events(

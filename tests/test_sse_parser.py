@@ -55,12 +55,22 @@ def test_next_event_signals() -> None:
     assert parser.discarded_bytes == 0
 
 
+def test_events_iterator_stopped_early_loses_nothing() -> None:
+    parser = SSEParser()
+    parser.receive_data(b"data: 1\n\ndata: 2\n\ndata: 3\n\n")
+    for event in parser.events():
+        assert event.data == "1"
+        break
+    parser.receive_data(b"data: 4\n\n")
+    assert [e.data for e in parser.events()] == ["2", "3", "4"]
+
+
 def test_discarded_tail_is_reported() -> None:
     parser = SSEParser()
     parser.receive_data(b"data: a\n\nevent: x\ndata: partial")
     parser.receive_data(b"")
     assert [e.data for e in parser.events()] == ["a"]
-    assert parser.discarded_bytes == len(b"event: x") + len(b"data: partial")
+    assert parser.discarded_bytes == len(b"event: x\ndata: partial")
 
 
 def test_data_after_end_is_local_error() -> None:
@@ -109,12 +119,14 @@ class TestMaxEventSize:
                 parser.next_event()
 
     def test_limit_counts_all_lines_of_the_event(self) -> None:
-        # 3 lines of 20 bytes: 60 bytes of event, over a 50-byte limit.
+        # 3 lines of 20 bytes and the 2 line breaks between them: a 62-byte event.
         wire = (b"data: " + b"y" * 14 + b"\n") * 3 + b"\n"
-        for label, chunks in chunkings(wire):
-            with pytest.raises(EventTooLarge):
-                parse_all(chunks, max_event_size=50)
-            assert parse_all(chunks, max_event_size=60) == [ServerSentEvent(data="\n".join(["y" * 14] * 3))], label
+        for label, chunks in chunkings(wire) :
+            for w, chs in ((wire, chunks), (wire.replace(b"\n", b"\r\n"), None)):
+                chs = chs or [w]
+                with pytest.raises(EventTooLarge):
+                    parse_all(chs, max_event_size=61)
+                assert parse_all(chs, max_event_size=62) == [ServerSentEvent(data="\n".join(["y" * 14] * 3))], label
 
     def test_long_comment_line_counts(self) -> None:
         wire = b": " + b"c" * 200 + b"\ndata: x\n\n"
