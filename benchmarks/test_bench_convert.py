@@ -58,3 +58,13 @@ def test_json_roundtrip_floor(benchmark, source) -> None:  # type: ignore[no-unt
         return sum(len(json.dumps(json.loads(d), ensure_ascii=False)) for d in datas)
 
     assert benchmark(roundtrip) > 0
+
+
+@pytest.mark.parametrize("tokens", [500, 1000, 2000, 4000])
+def test_cumulative_cost_per_output_byte(benchmark, tokens: int) -> None:  # type: ignore[no-untyped-def]
+    """2023-06-01 -> 2023-01-01: time / output bytes should stay flat as completions grow."""
+    benchmark.group = "2023-06-01 -> legacy by completion length"
+    chunks = chunked(single_stream("completions", tokens), "net")
+    out = benchmark(_convert, Dialect.COMPLETIONS, Dialect.LEGACY, chunks)
+    benchmark.extra_info["output_bytes"] = out
+    benchmark.extra_info["tokens"] = tokens

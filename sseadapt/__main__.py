@@ -197,9 +197,10 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("file", nargs="?", default="-", help="input file, or - for stdin (default)")
     val.set_defaults(func=_cmd_validate)
 
-    from . import _cli_serve
+    from . import _cli_bench, _cli_serve
 
     _cli_serve.register(sub)
+    _cli_bench.register(sub)
     return parser
 
 

@@ -129,7 +129,15 @@ def _error_object(event: ErrorEvent) -> dict[str, Any]:
 
 
 def _passthrough(event: UnknownEvent) -> bytes:
-    lines = [b"event: " + event.event.encode()] if event.event != "message" else []
+    """An unknown event as it arrived (its data split into ``data:`` lines).
+
+    Raises:
+        ConversionError: a CR or LF in the name, or a CR in the data, would
+            inject lines (the parser never produces these; hand-built events can).
+    """
+    if "\r" in event.event or "\n" in event.event or "\r" in event.data or not event.event:
+        raise ConversionError(f"unknown event {event.event!r} cannot be written without injecting lines", event=event)
+    lines = [b"event: " + event.event.encode("utf-8", "backslashreplace")] if event.event != "message" else []
     lines.extend(b"data: " + line for line in event.data.encode("utf-8", "backslashreplace").split(b"\n"))
     return b"\n".join(lines) + b"\n\n"
 

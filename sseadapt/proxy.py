@@ -445,6 +445,13 @@ class ProxyApp:
             # A dropped connection is a cut stream (D7).
             logger.debug("upstream.read.failed %s", type(exc).__name__)
             pipeline.receive_data(b"")
+        except anyio.get_cancelled_exc_class():
+            # Shutdown (or a client that left): end the stream with the error
+            # shape, never a silent cut, if the client is still there to read it.
+            pipeline.abort(StreamInterrupted("the proxy stopped the stream"), "api_error", "proxy shutting down; stream interrupted")
+            with anyio.move_on_after(1, shield=True):
+                await send({"type": "http.response.body", "body": pipeline.data_to_send(), "more_body": False})
+            raise
         stats["events"] = pipeline.reader.parser.events_dispatched
         error: SSEAdaptError | None = pipeline.error
         stats["outcome"] = "complete" if pipeline.complete else f"ended with error shape ({type(error).__name__})"

@@ -1,0 +1,224 @@
+"""Proxy load benchmark: N concurrent streaming clients, through the proxy vs direct.
+
+    python -m benchmarks.proxy_load                 # 50 and 200 clients
+    python -m benchmarks.proxy_load --clients 200 --events 40 --interval 0.05
+
+Three processes on 127.0.0.1: an upstream that streams Messages events whose
+text is the send time (``time.time_ns()``), ``sseadapt proxy`` in front of
+it, and the clients (asyncio + httpx). For each event a client records
+``arrival - send``. The same clients run twice, straight to the upstream
+(``/v1/messages``) and through the proxy (``/v1/complete`` as a 2023-01-01
+client, so every event is converted to cumulative legacy JSON); the proxy's
+added latency is the difference of the two distributions' percentiles.
+
+Memory per idle stream: M streams are opened through the proxy to an upstream
+that sends one event and then stays silent; the proxy's RSS growth divided by
+M is reported. Everything is bounded in count and time, loopback only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from typing import Any
+
+import httpx
+
+from sseadapt import SSEParser
+
+
+def _compact(obj: object) -> bytes:
+    return json.dumps(obj, separators=(",", ":")).encode()
+
+
+def _event(name: str, data: bytes) -> bytes:
+    return b"event: " + name.encode() + b"\ndata: " + data + b"\n\n"
+
+
+class TimestampUpstream:
+    """Messages streams whose deltas carry their send time; or one event then silence."""
+
+    def __init__(self, events: int, interval: float) -> None:
+        self.events = events
+        self.interval = interval
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        idle = json.loads(body or b"{}").get("metadata", {}).get("user_id") == "idle"
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/event-stream")]})
+        head = [
+            _event("message_start", _compact({"type": "message_start", "message": {"id": "msg_load", "type": "message", "role": "assistant", "content": [], "model": "m", "usage": {"input_tokens": 1, "output_tokens": 1}}})),
+            _event("content_block_start", _compact({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}})),
+        ]
+        await send({"type": "http.response.body", "body": b"".join(head), "more_body": True})
+        count = 1 if idle else self.events
+        for _ in range(count):
+            delta = {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": f" {time.time_ns()}"}}
+            await send({"type": "http.response.body", "body": _event("content_block_delta", _compact(delta)), "more_body": True})
+            await asyncio.sleep(self.interval)
+        if idle:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            return
+        tail = [
+            _event("content_block_stop", b'{"type":"content_block_stop","index":0}'),
+            _event("message_delta", b'{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":1}}'),
+            _event("message_stop", b'{"type":"message_stop"}'),
+        ]
+        await send({"type": "http.response.body", "body": b"".join(tail), "more_body": False})
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _rss_kib(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+async def _wait_port(port: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.close()
+            return
+        except OSError:
+            await asyncio.sleep(0.05)
+    raise RuntimeError(f"nothing listening on {port}")
+
+
+async def _client(client: httpx.AsyncClient, url: str, legacy: bool, latencies: list[float]) -> int:
+    parser = SSEParser()
+    count = 0
+    if legacy:
+        request = {"prompt": "\n\nHuman: go\n\nAssistant:", "model": "claude-v1", "max_tokens_to_sample": 9, "stream": True}
+        headers = {"anthropic-version": "2023-01-01"}
+    else:
+        request = {"model": "m", "max_tokens": 9, "messages": [{"role": "user", "content": "go"}], "stream": True}
+        headers = {"anthropic-version": "2023-06-01"}
+    async with client.stream("POST", url, json=request, headers=headers) as response:
+        async for chunk in response.aiter_bytes():
+            now = time.time_ns()
+            parser.receive_data(chunk)
+            for event in parser.events():
+                if legacy:
+                    if event.data == "[DONE]":
+                        continue
+                    text = json.loads(event.data)["completion"]
+                    if json.loads(event.data)["stop_reason"] is not None:
+                        continue
+                elif event.event == "content_block_delta":
+                    text = json.loads(event.data)["delta"]["text"]
+                else:
+                    continue
+                latencies.append((now - int(text.rsplit(" ", 1)[-1])) / 1e6)
+                count += 1
+    return count
+
+
+async def _run_clients(url: str, n: int, legacy: bool) -> dict[str, float]:
+    latencies: list[float] = []
+    limits = httpx.Limits(max_connections=n + 10, max_keepalive_connections=n + 10)
+    async with httpx.AsyncClient(limits=limits, timeout=60, trust_env=False) as client:
+        started = time.monotonic()
+        counts = await asyncio.gather(*(_client(client, url, legacy, latencies) for _ in range(n)))
+        wall = time.monotonic() - started
+    latencies.sort()
+    return {
+        "events": sum(counts),
+        "events_per_s": sum(counts) / wall,
+        "p50_ms": statistics.median(latencies),
+        "p99_ms": latencies[int(len(latencies) * 0.99) - 1],
+    }
+
+
+async def _idle_memory(proxy_port: int, proxy_pid: int, streams: int) -> float:
+    url = f"http://127.0.0.1:{proxy_port}/v1/complete"
+    before = _rss_kib(proxy_pid)
+    limits = httpx.Limits(max_connections=streams + 10)
+    async with httpx.AsyncClient(limits=limits, timeout=60, trust_env=False) as client:
+        opened: list[Any] = []
+        request = {"prompt": "\n\nHuman: go\n\nAssistant:", "model": "claude-v1", "max_tokens_to_sample": 9, "stream": True, "metadata": {"user_id": "idle"}}
+        async with asyncio.timeout(60):
+            for _ in range(streams):
+                cm = client.stream("POST", url, json=request, headers={"anthropic-version": "2023-01-01"})
+                response = await cm.__aenter__()
+                await response.aiter_bytes().__anext__()  # the first event arrived: the stream is open
+                opened.append(cm)
+            await asyncio.sleep(0.5)
+            during = _rss_kib(proxy_pid)
+            for cm in opened:
+                await cm.__aexit__(None, None, None)
+    return (during - before) / streams
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--clients", type=int, action="append", help="concurrent clients (repeatable; default 50 and 200)")
+    ap.add_argument("--events", type=int, default=40, help="events per stream (default 40)")
+    ap.add_argument("--interval", type=float, default=0.05, help="seconds between upstream events (default 0.05)")
+    ap.add_argument("--idle-streams", type=int, default=200, help="idle streams for the memory figure (default 200)")
+    ap.add_argument("--serve-upstream", type=int, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+
+    if args.serve_upstream:
+        import uvicorn
+
+        uvicorn.run(TimestampUpstream(args.events, args.interval), host="127.0.0.1", port=args.serve_upstream,
+                    log_level="error", lifespan="off", backlog=4096)
+        return 0
+
+    up_port, proxy_port = _free_port(), _free_port()
+    upstream = subprocess.Popen([sys.executable, "-m", "benchmarks.proxy_load", "--serve-upstream", str(up_port),
+                                 "--events", str(args.events), "--interval", str(args.interval)])
+    proxy = subprocess.Popen([sys.executable, "-m", "sseadapt", "proxy", "--upstream", f"http://127.0.0.1:{up_port}",
+                              "--listen", f"127.0.0.1:{proxy_port}", "--log-level", "warning"])
+    try:
+        asyncio.run(_wait_port(up_port))
+        asyncio.run(_wait_port(proxy_port))
+        print(f"# {args.events} events per stream, {args.interval * 1000:.0f} ms apart; CPython {sys.version.split()[0]}, {os.cpu_count()} cores")
+        print("| clients | path | events | events/s | p50 latency (ms) | p99 latency (ms) |")
+        print("|---:|---|---:|---:|---:|---:|")
+        for n in args.clients or [50, 200]:
+            direct = asyncio.run(_run_clients(f"http://127.0.0.1:{up_port}/v1/messages", n, legacy=False))
+            proxied = asyncio.run(_run_clients(f"http://127.0.0.1:{proxy_port}/v1/complete", n, legacy=True))
+            for label, r in (("direct (messages)", direct), ("via proxy (legacy)", proxied)):
+                print(f"| {n} | {label} | {r['events']:.0f} | {r['events_per_s']:.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} |")
+            print(f"| {n} | **added by the proxy** | | | {proxied['p50_ms'] - direct['p50_ms']:.2f} | {proxied['p99_ms'] - direct['p99_ms']:.2f} |")
+        per_stream = asyncio.run(_idle_memory(proxy_port, proxy.pid, args.idle_streams))
+        print(f"\nproxy memory per idle stream ({args.idle_streams} streams open): {per_stream:.1f} KiB")
+    finally:
+        for proc in (proxy, upstream):
+            proc.send_signal(signal.SIGINT)
+        for proc in (proxy, upstream):
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

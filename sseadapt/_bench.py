@@ -1,0 +1,293 @@
+"""``sseadapt bench``: SSE parser throughput, peers side by side in one process.
+
+Every participant parses the same workload in the same chunking. Before any
+timing, each participant's events (type and data) are compared with
+sseadapt's; a participant that disagrees is reported as a mismatch and not
+timed. Rounds interleave the participants (A B C, A B C, …) so machine drift
+cancels; the table reports the median MB/s, events/s and the ratio to
+sseadapt (> 1 means faster than sseadapt).
+
+Participants: sseadapt; the peers httpx-sse, the anthropic SDK's SSE decoder,
+the openai SDK's SSE decoder, launchdarkly-eventsource and sseclient-py (each
+behind a small adapter, skipped when not installed); a *floor* row that only
+splits the bytes at blank lines and creates one Python object per event (the
+least a pure-Python parser can do); and any ``--parser module:factory`` a user
+adds: ``factory()`` returns a callable taking an iterable of ``bytes`` chunks
+and returning an iterable of events with ``event`` and ``data`` attributes.
+"""
+
+from __future__ import annotations
+
+import codecs
+import importlib
+import json
+import platform
+import statistics
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
+
+import attrs
+
+from ._sse import iter_events
+from ._workloads import CHUNKINGS, DEFAULT_SIZE, WORKLOADS, chunked, workload
+
+__all__ = ["Participant", "PARTICIPANTS", "BenchResult", "run_bench", "format_table", "load_parser"]
+
+Parse = Callable[[Iterable[bytes]], Iterable[Any]]
+
+
+@attrs.frozen
+class Participant:
+    name: str
+    #: Returns the parse callable, or raises ImportError when the peer is missing.
+    factory: Callable[[], Parse]
+    #: (event, data) of one native event, for the equality check.
+    key: Callable[[Any], tuple[str, str]] = lambda e: (e.event or "message", e.data)
+
+
+def _sseadapt() -> Parse:
+    return iter_events
+
+
+def _httpx_sse() -> Parse:
+    from httpx_sse._decoders import SSEDecoder, SSELineDecoder
+
+    def parse(chunks: Iterable[bytes]) -> Iterator[Any]:
+        text = codecs.getincrementaldecoder("utf-8")("replace")
+        lines = SSELineDecoder()
+        decoder = SSEDecoder()
+        for chunk in chunks:
+            for line in lines.decode(text.decode(chunk)):
+                sse = decoder.decode(line)
+                if sse is not None:
+                    yield sse
+        for line in lines.flush():
+            sse = decoder.decode(line)
+            if sse is not None:
+                yield sse
+
+    return parse
+
+
+def _anthropic() -> Parse:
+    from anthropic._streaming import SSEDecoder
+
+    return lambda chunks: SSEDecoder().iter_bytes(iter(chunks))
+
+
+def _openai() -> Parse:
+    from openai._streaming import SSEDecoder
+
+    return lambda chunks: SSEDecoder().iter_bytes(iter(chunks))
+
+
+def _launchdarkly() -> Parse:
+    from ld_eventsource.actions import Event
+    from ld_eventsource.reader import _BufferedLineReader, _SSEReader
+
+    def parse(chunks: Iterable[bytes]) -> Iterator[Any]:
+        reader = _SSEReader(_BufferedLineReader.lines_from(iter(chunks)))
+        for item in reader.events_and_comments():
+            if isinstance(item, Event):
+                yield item
+
+    return parse
+
+
+def _sseclient() -> Parse:
+    import sseclient
+
+    return lambda chunks: sseclient.SSEClient(iter(chunks)).events()
+
+
+class _FloorEvent:
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+
+def _floor() -> Parse:
+    def parse(chunks: Iterable[bytes]) -> Iterator[_FloorEvent]:
+        held = b""
+        for chunk in chunks:
+            held += chunk
+            blocks = held.split(b"\n\n")
+            held = blocks.pop()
+            for block in blocks:
+                yield _FloorEvent(block)
+
+    return parse
+
+
+PARTICIPANTS: tuple[Participant, ...] = (
+    Participant("sseadapt", _sseadapt),
+    Participant("httpx-sse", _httpx_sse),
+    Participant("anthropic", _anthropic),
+    Participant("openai", _openai),
+    Participant("launchdarkly-eventsource", _launchdarkly),
+    Participant("sseclient-py", _sseclient),
+    Participant("floor", _floor, key=lambda e: ("", "")),
+)
+
+
+def load_parser(spec: str) -> Participant:
+    """A user's ``module:factory`` as a participant."""
+    module_name, sep, attr = spec.partition(":")
+    if not sep:
+        raise ValueError(f"--parser takes module:factory, not {spec!r}")
+
+    def factory() -> Parse:
+        parse: Parse = getattr(importlib.import_module(module_name), attr)()
+        return parse
+
+    return Participant(spec, factory)
+
+
+@attrs.frozen
+class BenchResult:
+    workload: str
+    chunking: str
+    participant: str
+    #: "ok", "mismatch", "not installed", "too slow" or "error"
+    status: str
+    mb_per_s: float | None = None
+    events_per_s: float | None = None
+    ratio: float | None = None
+    detail: str = ""
+
+
+def _event_boundary(data: bytes, limit: int) -> int:
+    """Length of the longest prefix of ``data`` up to ``limit`` that ends with a blank line."""
+    if len(data) <= limit:
+        return len(data)
+    lf, crlf = data.rfind(b"\n\n", 0, limit), data.rfind(b"\r\n\r\n", 0, limit)
+    end = max(lf + 2 if lf >= 0 else 0, crlf + 4 if crlf >= 0 else 0)
+    return end or len(data)
+
+
+def _count(parse: Parse, chunks: list[bytes]) -> tuple[int, float]:
+    started = time.perf_counter()
+    n = 0
+    for _ in parse(chunks):
+        n += 1
+    return n, time.perf_counter() - started
+
+
+def _first_difference(expected: list[tuple[str, str]], got: list[tuple[str, str]]) -> str:
+    for i, (a, b) in enumerate(zip(expected, got)):
+        if a != b:
+            return f"event {i}: expected {a!r:.80}, got {b!r:.80}"
+    return f"{len(got)} events, expected {len(expected)}"
+
+
+def run_bench(
+    workloads: Sequence[str] = WORKLOADS,
+    chunkings: Sequence[str] = tuple(CHUNKINGS),
+    participants: Sequence[Participant] = PARTICIPANTS,
+    *,
+    rounds: int = 5,
+    size: int = DEFAULT_SIZE,
+    time_cap: float = 20.0,
+    progress: Callable[[str], None] | None = None,
+) -> list[BenchResult]:
+    """Measure every participant on every workload and chunking (see the module docstring)."""
+    results: list[BenchResult] = []
+    for wl in workloads:
+        data = workload(wl, size)
+        for ch in chunkings:
+            chunks = chunked(data, ch)
+            if progress:
+                progress(f"{wl}/{ch}: {len(data) / 1e6:.1f} MB in {len(chunks)} chunks")
+            reference = [(e.event, e.data) for e in iter_events(chunks)]
+            live: dict[str, Parse] = {}
+            times: dict[str, list[float]] = {}
+            counts: dict[str, int] = {}
+            local: list[BenchResult] = []
+            for part in participants:
+                try:
+                    parse = part.factory()
+                except ImportError as exc:
+                    local.append(BenchResult(wl, ch, part.name, "not installed", detail=str(exc)))
+                    continue
+                # The check on a prefix (ending at an event) first, to bound the
+                # cost of slow peers.
+                prefix = chunked(data[: _event_boundary(data, 200_000)], ch)
+                started = time.perf_counter()
+                try:
+                    got = [part.key(e) for e in parse(prefix)]
+                except Exception as exc:  # a peer failing is a result, not a crash
+                    local.append(BenchResult(wl, ch, part.name, "error", detail=f"{type(exc).__name__}: {exc}"[:200]))
+                    continue
+                estimate = (time.perf_counter() - started) * len(data) / max(1, sum(map(len, prefix)))
+                if part.name != "floor":
+                    want = [(e.event, e.data) for e in iter_events(prefix)]
+                    if got != want:
+                        local.append(BenchResult(wl, ch, part.name, "mismatch", detail=_first_difference(want, got)))
+                        continue
+                if estimate > time_cap:
+                    local.append(BenchResult(wl, ch, part.name, "too slow", detail=f"estimated {estimate:.0f}s per run"))
+                    continue
+                if part.name != "floor":
+                    full = [part.key(e) for e in parse(chunks)]
+                    if full != reference:
+                        local.append(BenchResult(wl, ch, part.name, "mismatch", detail=_first_difference(reference, full)))
+                        continue
+                live[part.name] = parse
+                times[part.name] = []
+            for _ in range(rounds):
+                for name, parse in live.items():
+                    n, seconds = _count(parse, chunks)
+                    counts[name] = n
+                    times[name].append(seconds)
+            base = statistics.median(times["sseadapt"]) if "sseadapt" in times else None
+            for name in live:
+                median = statistics.median(times[name])
+                local.append(
+                    BenchResult(
+                        wl, ch, name, "ok",
+                        mb_per_s=len(data) / median / 1e6,
+                        events_per_s=counts[name] / median,
+                        ratio=(base / median) if base else None,
+                    )
+                )
+            order = {p.name: i for i, p in enumerate(participants)}
+            results.extend(sorted(local, key=lambda r: order.get(r.participant, 99)))
+    return results
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    import os
+
+    return f"{cpu}, {os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}"
+
+
+def format_table(results: Sequence[BenchResult]) -> str:
+    """A Markdown table; ratio = participant speed / sseadapt speed."""
+    lines = [
+        "| workload | chunking | participant | MB/s | events/s | vs sseadapt |",
+        "|---|---|---|---:|---:|---:|",
+    ]
+    for r in results:
+        if r.status == "ok":
+            lines.append(
+                f"| {r.workload} | {r.chunking} | {r.participant} | {r.mb_per_s:.1f} | {r.events_per_s:,.0f} | "
+                f"{r.ratio:.2f}x |" if r.ratio is not None else "| — |"
+            )
+        else:
+            lines.append(f"| {r.workload} | {r.chunking} | {r.participant} | {r.status} | | {r.detail[:60]} |")
+    return "\n".join(lines)
+
+
+def to_json(results: Sequence[BenchResult]) -> str:
+    return json.dumps({"machine": machine(), "results": [attrs.asdict(r) for r in results]}, indent=1)

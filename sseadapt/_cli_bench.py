@@ -1,0 +1,58 @@
+"""``sseadapt bench``: the parser throughput table."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from ._workloads import CHUNKINGS, DEFAULT_SIZE, WORKLOADS
+
+__all__ = ["register"]
+
+
+def register(sub: Any) -> None:
+    bench = sub.add_parser(
+        "bench",
+        help="SSE parser throughput, peers side by side (extra: bench)",
+        description="Measure sseadapt's SSE parser beside the peer parsers installed (httpx-sse, anthropic, "
+        "openai, launchdarkly-eventsource, sseclient-py) and a floor row, on deterministic workloads. "
+        "Events are checked equal to sseadapt's before timing; rounds interleave the participants.",
+    )
+    bench.add_argument("--workload", action="append", choices=WORKLOADS, help="repeatable (default: all)")
+    bench.add_argument("--chunking", action="append", choices=list(CHUNKINGS), help="repeatable (default: all)")
+    bench.add_argument("--parser", action="append", default=[], metavar="MODULE:FACTORY", help="add your own parser (repeatable)")
+    bench.add_argument("--only", action="append", default=[], metavar="NAME", help="measure only these participants (sseadapt is always measured)")
+    bench.add_argument("--rounds", type=int, default=5, help="interleaved rounds (default 5)")
+    bench.add_argument("--size", type=int, default=DEFAULT_SIZE, help="bytes per workload (default 10,000,000)")
+    bench.add_argument("--time-cap", type=float, default=20.0, help="skip a participant whose run would take longer (s)")
+    bench.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    bench.set_defaults(func=_cmd_bench)
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from ._bench import PARTICIPANTS, format_table, load_parser, machine, run_bench, to_json
+
+    participants = list(PARTICIPANTS)
+    if args.only:
+        participants = [p for p in participants if p.name in args.only or p.name == "sseadapt"]
+    try:
+        participants += [load_parser(spec) for spec in args.parser]
+    except ValueError as exc:
+        print(f"sseadapt bench: {exc}", file=sys.stderr)
+        return 2
+    print(f"# {machine()}", file=sys.stderr)
+    results = run_bench(
+        args.workload or WORKLOADS,
+        args.chunking or list(CHUNKINGS),
+        participants,
+        rounds=args.rounds,
+        size=args.size,
+        time_cap=args.time_cap,
+        progress=lambda msg: print(f"# {msg}", file=sys.stderr, flush=True),
+    )
+    print(format_table(results))
+    if args.json:
+        with open(args.json, "w") as f:
+            f.write(to_json(results))
+    return 0
