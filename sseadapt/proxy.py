@@ -458,6 +458,15 @@ class ProxyApp:
         out = pipeline.data_to_send()
         await send({"type": "http.response.body", "body": out, "more_body": False})
         logger.debug("stream.closed reason=%s", "complete" if pipeline.complete else type(error).__name__)
+        if pipeline.complete:
+            # The client has everything; read the upstream body to its end
+            # (discarded, still under the idle timeout) so the exchange ends
+            # cleanly and the connection can be reused.
+            try:
+                async for _ in response.aiter_bytes():
+                    pass
+            except httpx.HTTPError:
+                pass
 
 
 def create_app(config: ProxyConfig) -> ProxyApp:
