@@ -80,6 +80,7 @@ logger = logging.getLogger("sseadapt.proxy")
 _FORWARDED = ("x-api-key", "authorization", "anthropic-beta")
 _PASSTHROUGH_EXTRA = ("anthropic-version", "content-type", "accept")
 _READ_ERROR_BODY = 64 * 1024
+_DRAIN_SECONDS = 1.0
 _MAX_JSON_RESPONSE = 64 * 1024 * 1024
 
 
@@ -425,8 +426,9 @@ class ProxyApp:
             headers.append((b"request-id", request_id.encode("latin-1", "replace")))
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         logger.debug("stream.started source=%s client=%s", source.value, client_dialect.value)
+        upstream_chunks = response.aiter_bytes()  # one iterator: the drain below continues it
         try:
-            async for chunk in response.aiter_bytes():
+            async for chunk in upstream_chunks:
                 pipeline.receive_data(chunk)
                 out = pipeline.data_to_send()
                 if out:
@@ -456,17 +458,21 @@ class ProxyApp:
         error: SSEAdaptError | None = pipeline.error
         stats["outcome"] = "complete" if pipeline.complete else f"ended with error shape ({type(error).__name__})"
         out = pipeline.data_to_send()
+        if pipeline.complete:
+            # Read what follows the terminal event (normally just the end of
+            # the body; discarded, at most a second) so the upstream sees a
+            # normal end and the pooled connection stays usable.
+            if out:
+                await send({"type": "http.response.body", "body": out, "more_body": True})
+                out = b""
+            with anyio.move_on_after(_DRAIN_SECONDS):
+                try:
+                    async for _ in upstream_chunks:
+                        pass
+                except httpx.HTTPError:
+                    pass
         await send({"type": "http.response.body", "body": out, "more_body": False})
         logger.debug("stream.closed reason=%s", "complete" if pipeline.complete else type(error).__name__)
-        if pipeline.complete:
-            # The client has everything; read the upstream body to its end
-            # (discarded, still under the idle timeout) so the exchange ends
-            # cleanly and the connection can be reused.
-            try:
-                async for _ in response.aiter_bytes():
-                    pass
-            except httpx.HTTPError:
-                pass
 
 
 def create_app(config: ProxyConfig) -> ProxyApp:

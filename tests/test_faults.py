@@ -63,14 +63,18 @@ class FaultyUpstream:
             "badjson": FIXTURE[: BOUNDARIES[3]] + b"event: content_block_delta\ndata: {nope\n\n" + FIXTURE[BOUNDARIES[3] :],
             "badsse": FIXTURE[: BOUNDARIES[3]] + b"event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":5}\n\n",
         }[kind]
+        ended = False
+
         async with anyio.create_task_group() as tg:
 
             async def watch() -> None:
-                # The proxy closing its upstream connection reaches us as http.disconnect.
+                # The proxy closing its upstream connection reaches us as
+                # http.disconnect (after the body ends uvicorn reports it too).
                 while (await receive())["type"] != "http.disconnect":
                     pass
-                self.outcomes.append("cancelled")
-                tg.cancel_scope.cancel()
+                if not ended:
+                    self.outcomes.append("cancelled")
+                    tg.cancel_scope.cancel()
 
             tg.start_soon(watch)
             for i in range(0, len(data), 40):
@@ -81,6 +85,7 @@ class FaultyUpstream:
                 raise ConnectionError("fault: drop")
             if kind == "stall":
                 await anyio.sleep(30)
+            ended = True
             await send({"type": "http.response.body", "body": b"", "more_body": False})
             self.outcomes.append("complete")
             tg.cancel_scope.cancel()

@@ -43,7 +43,7 @@ def test_text_cannot_inject_events(target: Dialect) -> None:
     out = convert_bytes(messages_with_text(INJECTION), "messages", target)
     events = list(iter_events([out]))
     # Exactly the events the conversion writes for one text delta, no more.
-    expected = {Dialect.MESSAGES: 6, Dialect.COMPLETIONS: 2, Dialect.LEGACY: 3, Dialect.OPENAI: 5}[target]
+    expected = {Dialect.MESSAGES: 6, Dialect.COMPLETIONS: 2, Dialect.LEGACY: 3, Dialect.OPENAI: 4}[target]
     assert len(events) == expected
     texts = json.dumps([e.data for e in events])
     assert "message_stop" in texts or target is not Dialect.MESSAGES
@@ -61,7 +61,8 @@ def test_any_text_round_trips_without_extra_events(text: str) -> None:
         out = convert_bytes(messages_with_text(text), "messages", target)
         out.decode("utf-8")
         events = list(iter_events([out]))
-        assert len(events) == {Dialect.COMPLETIONS: 2, Dialect.LEGACY: 3, Dialect.OPENAI: 5}[target] - (0 if text else 1)
+        # One text delta: a completion event (none if empty) and the terminal events.
+        assert len(events) == {Dialect.COMPLETIONS: 2, Dialect.LEGACY: 3, Dialect.OPENAI: 4}[target] - (0 if text else 1)
 
 
 def test_upstream_id_and_retry_lines_never_reach_the_output() -> None:
