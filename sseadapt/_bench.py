@@ -109,12 +109,24 @@ class _FloorEvent:
 
 
 def _floor() -> Parse:
+    """Split at blank lines (LF or CRLF streams) and make one object per event.
+
+    Pieces are held and joined only when a chunk holds a LF, so the row stays
+    linear in tiny chunks; nothing else is parsed.
+    """
+
     def parse(chunks: Iterable[bytes]) -> Iterator[_FloorEvent]:
-        held = b""
+        held: list[bytes] = []
+        separator = b""
         for chunk in chunks:
-            held += chunk
-            blocks = held.split(b"\n\n")
-            held = blocks.pop()
+            if 10 not in chunk:
+                held.append(chunk)
+                continue
+            if not separator:
+                separator = b"\r\n\r\n" if 13 in chunk else b"\n\n"
+            held.append(chunk)
+            blocks = b"".join(held).split(separator)
+            held = [blocks.pop()]
             for block in blocks:
                 yield _FloorEvent(block)
 

@@ -51,6 +51,7 @@ def register(sub: Any) -> None:
     proxy.add_argument("--max-body-size", type=int, default=10 * 1024 * 1024, help="largest request body in bytes (413 above)")
     proxy.add_argument("--connect-timeout", type=float, default=10.0, help="seconds to connect upstream (default 10)")
     proxy.add_argument("--idle-timeout", type=float, default=300.0, help="seconds an upstream may stay silent (default 300)")
+    proxy.add_argument("--max-upstream-connections", type=int, default=1000, help="concurrent upstream connections (default 1000; beyond: 503)")
     proxy.add_argument("--legacy-ping", choices=["drop", "keep"], default="drop", help="legacy clients: drop or keep upstream pings (D2)")
     proxy.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     proxy.add_argument("--demo-delay", type=float, default=0.0, help="builtin upstream: seconds between events")
@@ -104,6 +105,7 @@ def _cmd_proxy(args: argparse.Namespace) -> int:
         connect_timeout=args.connect_timeout,
         idle_timeout=args.idle_timeout,
         legacy_ping=args.legacy_ping,
+        max_upstream_connections=args.max_upstream_connections,
     )
     print(f"sseadapt proxy on http://{host}:{port} -> {upstream} ({args.upstream_api}), {args.workers} worker(s)", file=sys.stderr)
     try:

@@ -295,8 +295,8 @@ class SSEParser:
     def _pump(self) -> bool:
         """Dispatch the next batch of the backlog; False when there is none."""
         backlog = self._backlog
-        if not backlog or self._error is not None:
-            return False
+        if not backlog:
+            return False  # blocks queued before an error still precede it: keep going
         blocks, batch = backlog[0]
         start = self._backlog_pos
         end = start + batch
@@ -374,8 +374,8 @@ class SSEParser:
             first = data.find(b"\n\n")
             if first < 0:
                 blocks = [data]
-            elif first > 512:
-                blocks = _split_long_blocks(data)
+            elif first > 512 and data.count(b"\n", 0, first) * 256 < first:
+                blocks = _split_long_blocks(data)  # long lines, not just long events
             else:
                 blocks = data.split(b"\n\n")
         tail = blocks.pop()
@@ -538,6 +538,7 @@ class SSEParser:
             offset=self._received,
         )
         self._pending.clear()
+        self._pending_size = 0
         self._data.clear()
 
     def _end_of_stream(self) -> None:

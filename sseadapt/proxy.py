@@ -104,6 +104,8 @@ class ProxyConfig:
     idle_timeout: float = 300.0
     #: Largest single SSE event accepted from the upstream.
     max_event_size: int = 16 * 1024 * 1024
+    #: Concurrent upstream connections (streams beyond it wait, then get 503).
+    max_upstream_connections: int = 1000
     #: Legacy output ping policy (D2): ``"drop"`` or ``"keep"``.
     legacy_ping: Literal["drop", "keep"] = "drop"
 
@@ -138,6 +140,7 @@ class ProxyApp:
             self._client = httpx.AsyncClient(
                 transport=self._transport or httpx.AsyncHTTPTransport(retries=0),
                 timeout=httpx.Timeout(connect=cfg.connect_timeout, read=cfg.idle_timeout, write=cfg.idle_timeout, pool=cfg.connect_timeout),
+                limits=httpx.Limits(max_connections=cfg.max_upstream_connections, max_keepalive_connections=min(100, cfg.max_upstream_connections)),
                 follow_redirects=False,
                 trust_env=False,
             )
@@ -332,6 +335,10 @@ class ProxyApp:
         logger.debug("upstream.connect.started %s %s", request.method, request.url.path)
         try:
             response = await client.send(request, stream=True)
+        except httpx.PoolTimeout:
+            stats["upstream_s"] = time.monotonic() - started
+            await self._reply(send, 503, error_body(client_dialect, "overloaded_error", "the proxy has no free upstream connection"))
+            return
         except httpx.TimeoutException:
             stats["upstream_s"] = time.monotonic() - started
             await self._reply(send, 504, error_body(client_dialect, "timeout_error", "upstream timed out"))

@@ -148,6 +148,19 @@ class TestMaxEventSize:
         for label, chunks in chunkings(wire):
             assert parse_all(chunks, max_event_size=50) == [ServerSentEvent(data="z" * 44)], label
 
+    def test_events_queued_before_an_oversized_tail_are_kept(self) -> None:
+        # A large chunk is dispatched lazily; an oversized line fed before the
+        # events are taken must not lose them: they come first, then the error.
+        events = b"".join(b"data: %d\n\n" % i for i in range(20000))
+        parser = SSEParser(max_event_size=len(events) + 10)
+        parser.receive_data(events)
+        parser.receive_data(b"x" * (len(events) + 20))
+        got = []
+        with pytest.raises(EventTooLarge):
+            while (event := parser.next_event()) is not NEED_DATA:
+                got.append(event)
+        assert [e.data for e in got] == [str(i) for i in range(20000)]
+
     def test_invalid_limit(self) -> None:
         with pytest.raises(ValueError):
             SSEParser(max_event_size=0)
