@@ -17,7 +17,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from sseadapt import SUPPORTED_CONVERSIONS, Dialect, LocalProtocolError, Pipeline, iter_events
 
-from .fuzz_pipeline import DICTIONARY, TERMINAL, check_one
+from .fuzz_pipeline import DICTIONARY, TERMINAL, _is_error, _stop_reason, check_one
 from .helpers import ROOT
 
 # Inputs the fuzzer or review found interesting; each stays a regression case.
@@ -124,11 +124,16 @@ class PipelineModel(RuleBasedStateMachine):
             return
         events = list(iter_events([self.output]))
         assert events
-        if self.pipeline.complete:
-            if TERMINAL[self.target]:
-                assert self.output.endswith(TERMINAL[self.target])
+        last = events[-1].data
+        ends_with_error = _is_error(last)
+        if self.target is Dialect.COMPLETIONS:
+            ends_with_terminal = not ends_with_error and _stop_reason(last) is not None
         else:
-            assert "error" in events[-1].data
+            ends_with_terminal = self.output.endswith(TERMINAL[self.target])
+        assert ends_with_terminal != ends_with_error
+        if self.pipeline.complete:
+            assert ends_with_terminal
+        else:
             assert self.pipeline.error is not None
 
 
