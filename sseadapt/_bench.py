@@ -119,11 +119,12 @@ def _floor() -> Parse:
         held: list[bytes] = []
         separator = b""
         for chunk in chunks:
+            if not separator and (13 in chunk or 10 in chunk):
+                # The first line ending seen says which blank line to split on.
+                separator = b"\r\n\r\n" if 13 in chunk else b"\n\n"
             if 10 not in chunk:
                 held.append(chunk)
                 continue
-            if not separator:
-                separator = b"\r\n\r\n" if 13 in chunk else b"\n\n"
             held.append(chunk)
             blocks = b"".join(held).split(separator)
             held = [blocks.pop()]
@@ -298,6 +299,29 @@ def format_table(results: Sequence[BenchResult]) -> str:
             )
         else:
             lines.append(f"| {r.workload} | {r.chunking} | {r.participant} | {r.status} | | {r.detail[:60]} |")
+    return "\n".join(lines)
+
+
+def format_summary(results: Sequence[BenchResult]) -> str:
+    """One row per workload/chunking: sseadapt, the fastest peer, and the ratios
+    the targets are stated in (sseadapt / fastest peer, sseadapt / floor)."""
+    lines = [
+        "| workload | chunking | sseadapt MB/s | fastest peer | peer MB/s | sseadapt ÷ fastest peer | sseadapt ÷ floor |",
+        "|---|---|---:|---|---:|---:|---:|",
+    ]
+    cells: dict[tuple[str, str], list[BenchResult]] = {}
+    for r in results:
+        cells.setdefault((r.workload, r.chunking), []).append(r)
+    for (wl, ch), rows in cells.items():
+        ours = next((r for r in rows if r.participant == "sseadapt" and r.mb_per_s), None)
+        if ours is None or ours.mb_per_s is None:
+            continue
+        peers = [r for r in rows if r.participant not in ("sseadapt", "floor") and r.mb_per_s]
+        floor = next((r for r in rows if r.participant == "floor" and r.mb_per_s), None)
+        best = max(peers, key=lambda r: r.mb_per_s or 0.0, default=None)
+        peer_text = f"{best.participant} | {best.mb_per_s:.1f} | {ours.mb_per_s / best.mb_per_s:.2f}x" if best and best.mb_per_s else "— | — | —"
+        floor_text = f"{ours.mb_per_s / floor.mb_per_s:.2f}x" if floor and floor.mb_per_s else "—"
+        lines.append(f"| {wl} | {ch} | {ours.mb_per_s:.1f} | {peer_text} | {floor_text} |")
     return "\n".join(lines)
 
 

@@ -31,7 +31,7 @@ def register(sub: Any) -> None:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from ._bench import PARTICIPANTS, format_table, load_parser, machine, run_bench, to_json
+    from ._bench import PARTICIPANTS, format_summary, format_table, load_parser, machine, run_bench, to_json
 
     participants = list(PARTICIPANTS)
     if args.only:
@@ -52,6 +52,8 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         progress=lambda msg: print(f"# {msg}", file=sys.stderr, flush=True),
     )
     print(format_table(results))
+    print()
+    print(format_summary(results))
     if args.json:
         with open(args.json, "w") as f:
             f.write(to_json(results))

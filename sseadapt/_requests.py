@@ -33,6 +33,7 @@ __all__ = [
     "map_model",
     "message_to_completion",
     "completion_to_legacy",
+    "translate_answer",
     "error_body",
     "upstream_error_body",
 ]
@@ -201,6 +202,15 @@ def completion_to_legacy(completion: Mapping[str, Any]) -> dict[str, Any]:
         "log_id": log_id,
         "exception": None,
     }
+
+
+def translate_answer(answer: Mapping[str, Any], source: Dialect, client: Dialect) -> Mapping[str, Any]:
+    """A non-streaming answer from ``source`` in the JSON shape ``client`` expects."""
+    if source is Dialect.MESSAGES and client is not Dialect.MESSAGES:
+        return message_to_completion(answer, client)
+    if source is Dialect.COMPLETIONS and client is Dialect.LEGACY:
+        return completion_to_legacy(answer)
+    return answer
 
 
 def error_body(dialect: Dialect, error_type: str, message: str) -> bytes:

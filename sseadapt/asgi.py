@@ -32,10 +32,9 @@ from ._pipeline import Pipeline
 from ._requests import (
     RequestRejected,
     client_dialect_for_complete,
-    completion_to_legacy,
     error_body,
     legacy_to_messages_request,
-    message_to_completion,
+    translate_answer,
     upstream_error_body,
 )
 
@@ -214,10 +213,8 @@ class _ConvertingSend:
                 answer = None
             if not isinstance(answer, dict):
                 out = raw
-            elif self._source is Dialect.MESSAGES:
-                out = json.dumps(message_to_completion(answer, self._client), ensure_ascii=False).encode()
             else:
-                out = json.dumps(completion_to_legacy(answer), ensure_ascii=False).encode()
+                out = json.dumps(translate_answer(answer, self._source, self._client), ensure_ascii=False).encode()
         headers = [(k, v) for k, v in self._start.get("headers", []) if k.lower() != b"content-length"]
         headers.append((b"content-length", str(len(out)).encode()))
         await self._send({"type": "http.response.start", "status": status, "headers": headers})

@@ -66,10 +66,9 @@ from ._requests import (
     DEFAULT_MODEL,
     RequestRejected,
     client_dialect_for_complete,
-    completion_to_legacy,
     error_body,
     legacy_to_messages_request,
-    message_to_completion,
+    translate_answer,
     upstream_error_body,
 )
 
@@ -406,11 +405,8 @@ class ProxyApp:
         except ValueError:
             await self._reply(send, 502, error_body(client_dialect, "api_error", "upstream answered with invalid JSON"), request_id=request_id)
             return
-        if source is Dialect.MESSAGES and client_dialect is not Dialect.MESSAGES:
-            answer = message_to_completion(answer, client_dialect)
-        elif source is Dialect.COMPLETIONS and client_dialect is Dialect.LEGACY:
-            answer = completion_to_legacy(answer)
-        await self._reply(send, 200, json.dumps(answer, ensure_ascii=False).encode(), request_id=request_id)
+        translated = translate_answer(answer, source, client_dialect)
+        await self._reply(send, 200, json.dumps(translated, ensure_ascii=False).encode(), request_id=request_id)
 
     async def _relay_stream(
         self,
