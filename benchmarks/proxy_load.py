@@ -89,6 +89,13 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (``/proc/<pid>/stat``)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _rss_kib(pid: int) -> int:
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -126,9 +133,10 @@ async def _client(client: httpx.AsyncClient, url: str, legacy: bool, latencies: 
                 if legacy:
                     if event.data == "[DONE]":
                         continue
-                    text = json.loads(event.data)["completion"]
-                    if json.loads(event.data)["stop_reason"] is not None:
+                    payload = json.loads(event.data)
+                    if payload["stop_reason"] is not None:
                         continue
+                    text = payload["completion"]
                 elif event.event == "content_block_delta":
                     text = json.loads(event.data)["delta"]["text"]
                 else:
@@ -198,17 +206,22 @@ def main(argv: list[str] | None = None) -> int:
     try:
         asyncio.run(_wait_port(up_port))
         asyncio.run(_wait_port(proxy_port))
+        # Idle memory first, on a fresh proxy: after the load the allocator
+        # keeps freed memory and RSS no longer shows new streams.
+        per_stream = asyncio.run(_idle_memory(proxy_port, proxy.pid, args.idle_streams))
         print(f"# {args.events} events per stream, {args.interval * 1000:.0f} ms apart; CPython {sys.version.split()[0]}, {os.cpu_count()} cores")
         print("| clients | path | events | events/s | p50 latency (ms) | p99 latency (ms) |")
         print("|---:|---|---:|---:|---:|---:|")
         for n in args.clients or [50, 200]:
             direct = asyncio.run(_run_clients(f"http://127.0.0.1:{up_port}/v1/messages", n, legacy=False))
+            cpu_before = _cpu_seconds(proxy.pid)
             proxied = asyncio.run(_run_clients(f"http://127.0.0.1:{proxy_port}/v1/complete", n, legacy=True))
+            proxied["cpu_us_per_event"] = (_cpu_seconds(proxy.pid) - cpu_before) / proxied["events"] * 1e6
             for label, r in (("direct (messages)", direct), ("via proxy (legacy)", proxied)):
                 print(f"| {n} | {label} | {r['events']:.0f} | {r['events_per_s']:.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} |")
             print(f"| {n} | **added by the proxy** | | | {proxied['p50_ms'] - direct['p50_ms']:.2f} | {proxied['p99_ms'] - direct['p99_ms']:.2f} |")
-        per_stream = asyncio.run(_idle_memory(proxy_port, proxy.pid, args.idle_streams))
-        print(f"\nproxy memory per idle stream ({args.idle_streams} streams open): {per_stream:.1f} KiB")
+            print(f"| {n} | proxy CPU per event | | {proxied['cpu_us_per_event']:.0f} µs | | |")
+        print(f"\nproxy memory per idle stream ({args.idle_streams} streams open, fresh proxy): {per_stream:.1f} KiB")
     finally:
         for proc in (proxy, upstream):
             proc.send_signal(signal.SIGINT)
