@@ -206,6 +206,14 @@ def test_any_chunking_gives_the_same_events(sample: tuple[bytes, list[bytes]]) -
     assert parse_all(chunks) == parse_all([wire])
 
 
+@given(wire_and_cuts())
+@settings(max_examples=500)
+def test_iter_events_matches_the_parser_for_any_chunking(sample: tuple[bytes, list[bytes]]) -> None:
+    # iter_events holds some chunks without calling the parser; same events.
+    wire, chunks = sample
+    assert list(iter_events(chunks)) == parse_all([wire])
+
+
 @given(wire_and_cuts(), st.integers(1, 64))
 @settings(max_examples=300)
 def test_any_chunking_gives_the_same_limit_verdict(sample: tuple[bytes, list[bytes]], limit: int) -> None:
