@@ -173,8 +173,8 @@ class _ConvertingSend:
             self._pipeline = Pipeline(self._source, self._client, **self._options)
             kept = [(k, v) for k, v in message.get("headers", []) if k.lower() in (b"request-id",)]
             await self._send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS + kept})
-        elif "json" in content_type:
-            self._mode = "json"  # small: translated once complete
+        elif "json" in content_type or message["status"] != 200:
+            self._mode = "json"  # small: translated once complete (any error body, D13)
         else:
             self._mode = "pass"
             await self._send(message)

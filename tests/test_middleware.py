@@ -136,6 +136,13 @@ def test_middleware_translates_http_errors(serve: Callable[..., Any]) -> None:
     assert response.json() == {"error": {"type": "overloaded_error", "message": "Overloaded"}}
 
 
+def test_middleware_translates_non_json_error_bodies(serve: Callable[..., Any]) -> None:
+    server = serve(SSEAdaptMiddleware(DemoUpstream(fault="status-500-text")))  # type: ignore[arg-type]
+    response = httpx.post(server.url + "/v1/complete", json=BODY)
+    assert response.status_code == 500
+    assert response.json() == {"error": {"type": "api_error", "message": "upstream exploded"}}
+
+
 def test_middleware_propagates_client_disconnect(serve: Callable[..., Any]) -> None:
     app = DemoUpstream(delay=0.1)
     server = serve(SSEAdaptMiddleware(app))  # type: ignore[arg-type]
