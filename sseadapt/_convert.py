@@ -79,19 +79,23 @@ PingPolicy = Literal["default", "keep", "event", "drop"]
 UnknownPolicy = Literal["default", "pass", "drop", "raise"]
 
 
+# Encoders built once: json.dumps() with non-default arguments builds a new
+# JSONEncoder on every call, which was the largest cost of the converters.
+_encode_default = json.JSONEncoder(ensure_ascii=False).encode
+_encode_compact = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def _dumps_default(obj: Any) -> bytes:
-    return json.dumps(obj, ensure_ascii=False).encode("utf-8", "backslashreplace")
+    return _encode_default(obj).encode("utf-8", "backslashreplace")
 
 
 def _dumps_compact(obj: Any) -> bytes:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode(
-        "utf-8", "backslashreplace"
-    )
+    return _encode_compact(obj).encode("utf-8", "backslashreplace")
 
 
 def _escaped(text: str) -> bytes:
     """The JSON string body of ``text`` (without quotes)."""
-    return json.dumps(text, ensure_ascii=False)[1:-1].encode("utf-8", "backslashreplace")
+    return _encode_default(text)[1:-1].encode("utf-8", "backslashreplace")
 
 
 _PING_EVENT: Final = b'event: ping\ndata: {"type": "ping"}\n\n'

@@ -341,6 +341,8 @@ def _field(
     sse: ServerSentEvent, raw: dict[str, Any], key: str, kind: type | tuple[type, ...], *, optional: bool = False
 ) -> Any:
     value = raw.get(key)
+    if type(value) is kind:  # the common case, one check (bool is never int here)
+        return value
     if value is None and optional:
         return None
     if isinstance(value, bool) and kind is int:
