@@ -65,8 +65,8 @@ def build_input(data: bytes) -> tuple[Dialect, Dialect, int, str, list[bytes]]:
             body.append(byte)
     raw = bytes(body)
     size = (1, 2, 3, 7, 64, 4096, len(raw) or 1)[data[2] % 7]
-    if len(raw) > 512:
-        size = max(size, 7)  # byte-by-byte feeding of long inputs only slows the search
+    if len(raw) > 256:
+        size = max(size, 64)  # feeding long inputs in tiny pieces only slows the search
     chunks = [raw[i : i + size] for i in range(0, len(raw), size)]
     return source, target, limit, eol, chunks
 
@@ -108,10 +108,10 @@ def check_one(data: bytes) -> None:
         assert ends_with_terminal
     else:
         assert pipeline.error is not None
-
-    # The plain parser: whole and chunked agree (or fail alike).
-    whole = _parse([b"".join(chunks)], limit)
-    assert _parse(chunks, limit) == whole
+    # The plain parser: whole and chunked agree (or fail alike). Short inputs
+    # only: Hypothesis checks the property at length (test_sse_parser.py).
+    if sum(map(len, chunks)) <= 256:
+        assert _parse(chunks, limit) == _parse([b"".join(chunks)], limit)
 
 
 def _is_error(data: str) -> bool:
