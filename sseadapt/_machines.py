@@ -342,7 +342,6 @@ class StreamReader:
         self._ready: deque[AnthropicEvent] = deque()
         self._error: SSEAdaptError | None = None
         self._ended = False
-        self._sse_index = 0
 
     def receive_data(self, data: bytes) -> None:
         """Feed bytes; ``b""`` ends the stream."""
@@ -357,14 +356,13 @@ class StreamReader:
                 event = decode_event(dialect, sse)
                 machine.receive(event)
                 self._ready.append(event)
-                self._sse_index += 1
             if data == b"" and not self._ended:
                 self._ended = True
                 machine.end()
         except SSEAdaptError as exc:
             if isinstance(exc, ProtocolError):
                 if exc.event_index is None:
-                    exc.event_index = self._sse_index
+                    exc.event_index = machine.event_count
                 if exc.offset is None:
                     exc.offset = parser.bytes_received
             self._error = exc

@@ -12,7 +12,6 @@ import contextlib
 import json
 import os
 import subprocess
-import sys
 import threading
 import time
 import venv
@@ -113,7 +112,3 @@ def serve_sse(body: bytes | Callable[[], list[bytes]], *, chunk: int = 37, statu
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
-
-
-def python_executable() -> str:
-    return sys.executable
