@@ -17,26 +17,29 @@ spec's decoder does.
 
 1. A UTF-8 BOM at the very start of the stream is dropped once ("a single
    U+FEFF BYTE ORDER MARK character at the start of the stream is ignored").
-2. Line endings are normalised to LF with ``bytes.replace`` (CRLF, then a
-   lone CR). Only CR, LF and CRLF end lines (never U+2028, U+2029 or NEL:
-   this is bytes). A CR that ends one chunk makes a LF that starts the next
-   one part of the same line ending, so CRLF split across chunks is one line
-   break, not two.
-3. The chunk is cut into *blocks* at blank lines (``b"\n\n"``): with
-   ``bytes.split`` for short events, with a ``memchr`` loop when lines are
-   long (sampled), since ``split``'s two-byte search runs at ~1 GB/s. The
-   unterminated last block is kept as a list of pieces and joined once, when
-   its blank line arrives: a long line fed in small chunks is never copied or
-   rescanned (linear time, openai/openai-python#3687). A chunk with many
-   blocks is dispatched lazily, a batch (~128 KiB) at a time, as events are
-   taken, so a 10 MB chunk never becomes 10 MB of live events at once.
-4. Each complete block is dispatched. The two shapes Anthropic and OpenAI
-   streams use (``data: X`` and ``event: N`` + ``data: X``) take an inline
-   fast path; any other block goes through the general line interpreter:
-   ``field: value`` split at the first colon (one leading space removed),
-   comments skipped, unknown fields ignored, ``id`` values containing NUL
-   ignored, ``retry`` only when it is all ASCII digits, ``data`` lines joined
-   with LF.
+2. Only CR, LF and CRLF end lines (never U+2028, U+2029 or NEL: this is
+   bytes). A CR that ends one chunk makes a LF that starts the next one part
+   of the same line ending, so CRLF split across chunks is one line break.
+3. The chunk is cut in three: the *head*, up to its first blank line, which
+   completes the block held from earlier chunks; the *run* of complete blocks
+   up to its last blank line; the unterminated *tail*, kept as a piece of the
+   next block. Held pieces are joined once, when their blank line arrives, so
+   a long line fed in small chunks is never copied or rescanned (linear time,
+   openai/openai-python#3687). Blank lines are found with ``memchr`` while
+   lines are long and with the two-byte search (~1 GB/s whatever the data)
+   only once they prove short. The head and tail are normalised to LF with
+   ``bytes.replace``; a CRLF run keeps its CRs (step 4). A run larger than
+   64 KiB is dispatched a window at a time, as events are taken, so a 10 MB
+   chunk never becomes 10 MB of live events at once.
+4. A run whose blocks have the two shapes Anthropic and OpenAI streams use
+   (``event: N`` + ``data: X``, or ``data: X`` alone) is split into lines once
+   and walked a block at a time (:meth:`SSEParser._shaped`); with CRLF, the
+   CR count proves there is no lone CR or LF before any CR is trusted as half
+   of a CRLF. The first block of any other shape, and everything after it,
+   goes through the general line interpreter: ``field: value`` split at the
+   first colon (one leading space removed), comments skipped, unknown fields
+   ignored, ``id`` values containing NUL ignored, ``retry`` only when it is all
+   ASCII digits, ``data`` lines joined with LF.
 5. A block dispatches an event only if it had at least one ``data`` line (so
    ``data:`` dispatches ``""``, but a lone ``event: ping`` dispatches
    nothing); the event type and retry then reset.
@@ -57,7 +60,9 @@ the chunk fit under the limit, and is exact otherwise, so every chunking of
 the same input reaches the same verdict. Crossing the limit stores an
 :class:`~sseadapt.EventTooLarge` that :meth:`~SSEParser.next_event` raises
 after the events that preceded it. The parser holds at most one open event,
-so its buffer stays within the limit.
+so its buffer stays within the limit. (Chunks received while a large chunk
+is still being dispatched a window at a time wait, unparsed, until the events
+before them are taken; every reader in this package takes them first.)
 
 Performance
 -----------
@@ -65,8 +70,10 @@ Performance
 The cost is Python work per event, not scanning (``design/performance-notes.md``):
 splitting happens in C, the fast path spends a handful of operations per
 event, and events are tuples built with ``tuple.__new__`` (immutable for free;
-see :class:`ServerSentEvent`). Field values are never validated here; the
-serializer validates what it writes.
+see :class:`ServerSentEvent`). :func:`iter_events` handles small chunks
+itself, without a method call, holding those that complete nothing and
+closing the held block when one completes exactly one. Field values are never
+validated here; the serializer validates what it writes.
 """
 
 from __future__ import annotations
@@ -96,10 +103,11 @@ DEFAULT_MAX_EVENT_SIZE: Final = 16 * 1024 * 1024
 
 _BOM: Final = b"\xef\xbb\xbf"
 _BLANK: Final = [b""]
-#: At most this many blocks, or about this many bytes, are dispatched at a
-#: time from a large chunk.
-_BATCH: Final = 512
-_BATCH_BYTES: Final = 128 * 1024
+#: Complete events of a large chunk are dispatched about this many bytes at a
+#: time, as they are taken, so a 10 MB chunk never becomes 10 MB of live events.
+_WINDOW: Final = 64 * 1024
+#: Blocks whose first line is longer than this take the long-line path.
+_SHORT: Final = 512
 
 
 def _event_name(cache: dict[bytes, str], line: bytes) -> Union[str, None]:
@@ -112,35 +120,105 @@ def _event_name(cache: dict[bytes, str], line: bytes) -> Union[str, None]:
     return name
 
 
-def _lines_are_long(data: bytes) -> bool:
-    """Whether lines average over 512 bytes, from four 16 KiB samples across ``data``."""
-    step = (len(data) - 16384) // 3
-    count = data.count
-    return sum(count(b"\n", at, at + 16384) for at in range(0, 4 * step, step)) < 128
+def _event_name_crlf(cache: dict[bytes, str], line: bytes) -> Union[str, None]:
+    """Same as :func:`_event_name` for a line that still ends with its CR (``event: NAME\\r``)."""
+    name = cache.get(line)
+    if name is None and line[:7] == b"event: " and line.find(b"\r") == len(line) - 1 and 10 not in line:
+        name = line[7:-1].decode("utf-8", "replace") or "message"
+        if len(cache) < 256:
+            cache[line] = name
+    return name
 
 
-def _split_long_blocks(data: bytes) -> list[bytes]:
-    """Same as ``data.split(b"\\n\\n")``, several times faster on long lines.
+def _find_blank(data: bytes, start: int = 0, stop: Union[int, None] = None) -> int:
+    """Index of the first ``b"\\n\\n"`` in ``data[start:stop]``, or -1.
 
-    ``split`` searches for the two-byte separator at about 1 GB/s whatever the
-    data; ``find(b"\\n")`` is ``memchr``. With short lines the Python loop per
-    LF costs more than it saves, so the caller samples the data first.
+    Driven by ``find(b"\\n")`` (``memchr``): a two-byte search runs at about
+    1 GB/s whatever the data, ``memchr`` many times faster, and blank lines
+    come within a few line breaks of any point of an event stream.
     """
+    find = data.find
+    end = len(data) if stop is None else stop
+    pos = find(b"\n", start, end)
+    while pos >= 0:
+        pos += 1
+        if pos < end and data[pos] == 10:
+            return pos - 1
+        pos = find(b"\n", pos + 1, end)
+    return -1
+
+
+def _first_blank(data: bytes, start: int, stop: int) -> int:
+    """:func:`_find_blank`, fast whatever the line length: ``memchr`` for the
+    first few line breaks (long lines, or a blank line close by), then the
+    two-byte search if lines turn out short."""
+    find = data.find
+    pos = find(b"\n", start, stop)
+    for _ in range(6):
+        if pos < 0:
+            return -1
+        after = pos + 1
+        if after < stop and data[after] == 10:
+            return pos
+        pos = find(b"\n", after + 1, stop)
+    return find(b"\n\n", pos, stop) if pos >= 0 else -1
+
+
+def _last_blank(data: bytes, start: int, stop: int) -> int:
+    """Index of the last ``b"\\n\\n"`` in ``data[start:stop]``, or -1: the
+    mirror of :func:`_first_blank`."""
+    rfind = data.rfind
+    end = stop
+    for _ in range(6):
+        pos = rfind(b"\n", start, end)
+        if pos <= start:
+            return -1
+        if data[pos - 1] == 10:
+            return pos - 1
+        end = pos - 1
+    return rfind(b"\n\n", start, end)
+
+
+def _split_long_blocks(data: bytes, start: int, stop: int) -> list[bytes]:
+    """Same as ``data[start:stop - 2].split(b"\\n\\n")`` where the region ends
+    with a blank line, several times faster when lines are long (``memchr``)."""
     out: list[bytes] = []
     append = out.append
-    find = data.find
-    size = len(data)
-    start = pos = 0
-    while True:
-        end = find(b"\n", pos)
-        if end < 0:
-            append(data[start:])
-            return out
-        if end + 1 < size and data[end + 1] == 10:
-            append(data[start:end])
-            start = pos = end + 2
-        else:
-            pos = end + 1
+    while start < stop:
+        end = _find_blank(data, start, stop)
+        if end < 0:  # what is left is one more line break: an empty line, no block
+            break
+        append(data[start:end])
+        start = end + 2
+    return out
+
+
+def _split_blocks(data: bytes, start: int, stop: int) -> list[bytes]:
+    """The blocks of ``data[start:stop]``: complete blocks, ending with a blank line.
+
+    ``split`` is best for short lines (its two-byte search runs at ~1 GB/s);
+    a ``memchr`` loop for long lines, told apart by the first bytes.
+    """
+    end = start + 600
+    if end < stop and data.find(b"\n\n", start, end) < 0 and data.count(b"\n", start, end) < 4:
+        return _split_long_blocks(data, start, stop)
+    return data[start : stop - 2].split(b"\n\n")
+
+
+class _Window:
+    """A large chunk being dispatched a window at a time (see :data:`_WINDOW`).
+
+    ``data[pos:stop]`` are complete blocks not dispatched yet; ``data[stop:]``
+    is the chunk's unterminated tail, held once the window reaches it.
+    """
+
+    __slots__ = ("data", "pos", "stop", "crlf")
+
+    def __init__(self, data: bytes, pos: int, stop: int, crlf: bool) -> None:
+        self.data = data
+        self.pos = pos
+        self.stop = stop
+        self.crlf = crlf
 
 
 class Signal(enum.Enum):
@@ -218,9 +296,7 @@ class SSEParser:
         "_error",
         "_received",
         "_backlog",
-        "_backlog_pos",
-        "_batch_bytes_hint",
-        "_simple",
+        "_insert_at",
         "_dispatched",
         "discarded_bytes",
     )
@@ -230,7 +306,7 @@ class SSEParser:
             raise ValueError("max_event_size must be positive")
         self._max = max_event_size
         self._queue: deque[ServerSentEvent] = deque()
-        self._pending: list[bytes] = []  # pieces of the open (unterminated) block
+        self._pending: list[bytes] = []  # pieces of the open (unterminated) block, LF-normalised
         self._pending_size = 0
         self._pending_nl = False  # the held block ends with LF
         self._data: list[bytes] = []  # data lines of the open block
@@ -238,18 +314,18 @@ class SSEParser:
         self._retry: int | None = None
         self._last_id = ""
         self._names: dict[bytes, str] = {b"": "message"}  # event type -> name
-        self._lines: dict[bytes, str] = {}  # whole "event: NAME" line -> name
+        self._lines: dict[bytes, str] = {}  # whole "event: NAME" line (LF or CRLF form) -> name
         self._skip_lf = False  # the previous chunk ended with CR
         self._at_start: bytes | None = b""  # held while a leading BOM may be arriving
         self._ended = False
         self._error: EventTooLarge | None = None
         self._received = 0
-        # Blocks of large chunks not dispatched yet, with their batch size.
-        self._backlog: deque[tuple[list[bytes], int]] = deque()
-        self._batch_bytes_hint = 0  # size of the chunk being split
-        self._backlog_pos = 0
-        # True when a chunk with no CR or LF may simply be held (see iter_events).
-        self._simple = False
+        # Work not done yet, in order: a large chunk's remaining windows, and
+        # chunks received while one was pending.
+        self._backlog: deque[Union[_Window, bytes]] = deque()
+        # Where work deferred by the current step goes: ahead of older work,
+        # after work the same step deferred earlier.
+        self._insert_at = 0
         self._dispatched = 0
         #: Bytes of the unterminated block discarded at end of stream
         #: (0 after a clean end, or before the end).
@@ -294,45 +370,55 @@ class SSEParser:
         if self._error is not None:
             return
         self._received += len(data)
-        self._feed(data)
+        if self._backlog:
+            self._backlog.append(data)  # after the windows still to dispatch
+        else:
+            self._insert_at = 0
+            self._feed(data)
 
     def _pump(self) -> bool:
-        """Dispatch the next batch of the backlog; False when there is none."""
+        """Do the next piece of deferred work; False when there is none."""
         backlog = self._backlog
         if not backlog:
-            return False  # blocks queued before an error still precede it: keep going
-        blocks, batch = backlog[0]
-        start = self._backlog_pos
-        end = start + batch
-        if end >= len(blocks):
+            return False
+        if self._error is not None:
+            backlog.clear()
+            return False
+        job = backlog[0]
+        self._insert_at = 0
+        if isinstance(job, bytes):
             backlog.popleft()
-            self._backlog_pos = 0
+            self._feed(job)
+            return True
+        data, pos, stop = job.data, job.pos, job.stop
+        end = pos + _WINDOW
+        if end >= stop - 4:  # (the region ends with its blank line: a cut after `end` exists)
+            backlog.popleft()
+            self._run(data, pos, stop, job.crlf)
+            if self._error is None:
+                self._tail(data, stop, job.crlf)
+            return True
+        # End the window at a blank line: the last one before ``end``, else
+        # the first after it (one event longer than the window).
+        if job.crlf:
+            cut = data.rfind(b"\r\n\r\n", pos, end)
+            cut = (cut if cut >= 0 else data.find(b"\r\n\r\n", end, stop)) + 4
         else:
-            self._backlog_pos = end
-        self._blocks(blocks[start:end], False)
+            cut = _last_blank(data, pos, end)
+            cut = (cut if cut >= 0 else _first_blank(data, end, stop)) + 2
+        job.pos = cut
+        self._run(data, pos, cut, job.crlf)
         return True
 
-    def _dispatch(self, blocks: list[bytes], check: bool) -> bool:
-        """Dispatch complete blocks now, or queue many for lazy dispatch.
-
-        Many blocks (a large chunk) are dispatched a batch at a time as events
-        are taken, so only one batch of events is alive at once. Blocks that
-        need the size check are dispatched at once, after any backlog, so an
-        error is always raised after the events before it.
-        """
-        if check:
-            while self._pump():
-                pass
-            return self._blocks(blocks, True)
-        if self._backlog or len(blocks) > _BATCH:
-            # About _BATCH_BYTES of input per batch, however long the events are.
-            average = max(1, self._batch_bytes_hint // len(blocks))
-            self._backlog.append((blocks, max(1, min(_BATCH, _BATCH_BYTES // average))))
-            return True
-        return self._blocks(blocks, False)
-
     def _feed(self, data: bytes) -> None:
-        """Parse one chunk: cut it into blocks, dispatch the complete ones, hold the rest."""
+        """Parse one chunk: dispatch the blocks it completes, hold the rest.
+
+        A chunk is cut in three: the *head*, up to its first blank line, which
+        closes the held block; the *run* of complete blocks up to its last
+        blank line; the unterminated *tail*, held. A chunk with CRLF line
+        breaks keeps them through the run (see :meth:`_shaped`); the head and
+        tail are normalised to LF.
+        """
         if self._at_start is not None:
             data = self._strip_bom(data)
             if not data:
@@ -344,20 +430,37 @@ class SSEParser:
                 if not data:
                     return
         if 13 in data:
-            # CRLF and CR become LF (in C); a CR ending the chunk may pair
-            # with a LF starting the next one.
-            data = data.replace(b"\r\n", b"\n")
-            if 13 in data:
-                self._skip_lf = data[-1] == 13
-                data = data.replace(b"\r", b"\n")
-        elif not self._pending_nl and 10 not in data:
-            # No line break: nothing can complete; hold the piece (tiny chunks).
-            self._pending.append(data)
-            self._pending_size += len(data)
-            if self._pending_size > self._max:
-                self._fail(self._pending_size)
-            return
+            first = data.find(b"\r\n\r\n")
+            if first < 0:
+                self._feed_lf(self._normalise(data))
+                return
+            cut = first + 4
+            deferred = len(self._backlog)
+            self._feed_lf(self._normalise(data[:cut]))  # ends with a blank line
+            if self._error is not None:
+                return
+            if len(self._backlog) != deferred:
+                if cut < len(data):
+                    self._defer(data[cut:])  # the head left work for later: the rest waits behind it
+                return
+            last = data.rfind(b"\r\n\r\n", cut)
+            self._run_and_tail(data, cut, last + 4 if last >= 0 else cut, True)
+        elif 10 in data:
+            self._feed_lf(data)
+        else:
+            self._hold(data)  # inside a line (small network reads)
 
+    def _normalise(self, data: bytes) -> bytes:
+        """CRLF and CR become LF (in C); a CR ending the chunk may pair with a
+        LF starting the next one."""
+        data = data.replace(b"\r\n", b"\n")
+        if 13 in data:
+            self._skip_lf = data[-1] == 13
+            data = data.replace(b"\r", b"\n")
+        return data
+
+    def _feed_lf(self, data: bytes) -> None:
+        """:meth:`_feed` for LF-only data."""
         pending = self._pending
         if self._pending_nl and data[0] == 10:
             # The blank line straddles two chunks: close the held block.
@@ -365,47 +468,164 @@ class SSEParser:
             pending.clear()
             self._pending_size = 0
             self._pending_nl = False
-            if not self._dispatch([block], len(block) > self._max):
+            if not self._blocks([block], len(block) > self._max):
                 return
             data = data[1:]
             if not data:
                 return
-        # Choose how to cut blocks: split() is best for many short events, a
-        # memchr() loop for long lines (split's search runs at ~1 GB/s).
-        if len(data) > 65536:
-            blocks = _split_long_blocks(data) if _lines_are_long(data) else data.split(b"\n\n")
+        size = len(data)
+        first = _first_blank(data, 0, size)
+        if first < 0:
+            self._hold(data)
+            return
+        head = data[:first]
+        if pending:
+            pending.append(head)
+            head = b"".join(pending)
+            pending.clear()
+        self._pending_size = 0
+        self._pending_nl = False
+        if len(head) > self._max:
+            self._blocks([head], True)
+            return
+        self._block(head)
+        cut = first + 2
+        if cut == size:
+            return
+        last = _last_blank(data, cut, size)
+        if last < 0:
+            self._hold(data[cut:])  # the common case: the rest starts the next event
         else:
-            first = data.find(b"\n\n")
-            if first < 0:
-                blocks = [data]
-            elif first > 512 and data.count(b"\n", 0, first) * 256 < first:
-                blocks = _split_long_blocks(data)  # long lines, not just long events
-            else:
-                blocks = data.split(b"\n\n")
-        tail = blocks.pop()
-        self._batch_bytes_hint = len(data)
-        budget = self._pending_size + len(data)
-        if blocks:
-            if pending:
-                pending.append(blocks[0])
-                blocks[0] = b"".join(pending)
-                pending.clear()
-            if not self._dispatch(blocks, budget > self._max):
+            self._run_and_tail(data, cut, last + 2, False)
+
+    def _run_and_tail(self, data: bytes, start: int, stop: int, crlf: bool) -> None:
+        """Dispatch the complete blocks ``data[start:stop]`` (lazily when many),
+        then take the tail ``data[stop:]``."""
+        if stop - start > _WINDOW:
+            self._defer(_Window(data, start, stop, crlf))
+            return
+        if stop > start:
+            self._run(data, start, stop, crlf)
+            if self._error is not None:
                 return
-            self._pending_size = 0
-        if tail:
-            pending.append(tail)
-            self._pending_size += len(tail)
-            self._pending_nl = tail[-1] == 10
-            # A held trailing LF may be the end of the block, not part of it.
-            if self._pending_size - self._pending_nl > self._max:
-                self._fail(self._pending_size - self._pending_nl)
+        self._tail(data, stop, crlf)
+
+    def _defer(self, job: Union[_Window, bytes]) -> None:
+        """Queue work for later: after what this step deferred, before older work."""
+        self._backlog.insert(self._insert_at, job)
+        self._insert_at += 1
+
+    def _tail(self, data: bytes, stop: int, crlf: bool) -> None:
+        if stop < len(data):
+            tail = data[stop:] if stop else data
+            if crlf:
+                self._feed_lf(self._normalise(tail))
+            else:
+                self._hold(tail)
+
+    def _hold(self, piece: bytes) -> None:
+        """Keep a piece of the open block (joined once, when it completes)."""
+        self._pending.append(piece)
+        size = self._pending_size + len(piece)
+        self._pending_size = size
+        # A held trailing LF may be the end of the block, not part of it.
+        self._pending_nl = newline = piece[-1] == 10
+        if size - newline > self._max:
+            self._fail(size - newline)
+
+    def _run(self, data: bytes, start: int, stop: int, crlf: bool) -> None:
+        """Dispatch ``data[start:stop]``: complete blocks, ending with a blank line."""
+        check = stop - start > self._max
+        if not check and data.find(b"\r\n\r\n" if crlf else b"\n\n", start, start + _SHORT) >= 0:  # short events
+            start = self._shaped(data, start, stop, crlf)
+            if start == stop:
+                return
+        if crlf:
+            region = data[start:stop].replace(b"\r\n", b"\n")
+            if 13 in region:
+                region = region.replace(b"\r", b"\n")  # ends with LF: no CR to carry
+            data, start, stop = region, 0, len(region)
+        self._blocks(_split_blocks(data, start, stop), check)
+
+    def _shaped(self, data: bytes, start: int, stop: int, crlf: bool) -> int:
+        """Dispatch the leading blocks of ``data[start:stop]`` that have one of
+        the two shapes Anthropic and OpenAI streams use, ``event: N`` +
+        ``data: X`` or ``data: X`` alone; return where it stopped.
+
+        The region is split into lines once and walked a block (2 or 3 lines)
+        at a time; the first block of another shape stops the walk, and the
+        caller interprets the rest. With CRLF the lines keep their CR: a count
+        of CRs equal to the number of lines, with every line checked to end in
+        CR, proves there is no lone CR or LF, so the lines are exactly the
+        CRLF-terminated lines of the stream.
+        """
+        body = data[start : stop - 1]  # one line break of the final blank line left off
+        lines = body.split(b"\n")
+        if crlf and body.count(b"\r") != len(lines):
+            return start
+        queue = self._queue
+        before = len(queue)
+        emit = queue.append
+        make = _make_event
+        cls = ServerSentEvent
+        last_id = self._last_id
+        lines_iter = iter(lines)
+        first = lines[0]
+        if first[:7] == b"event: ":
+            per_block = 3
+            names = self._lines
+            get = names.get
+            if crlf:
+                for head, line, blank in zip(lines_iter, lines_iter, lines_iter):
+                    name = get(head)
+                    if name is None and (name := _event_name_crlf(names, head)) is None:
+                        break
+                    if blank != b"\r" or line[:6] != b"data: " or line[-1] != 13:
+                        break
+                    payload = line[6:-1]
+                    try:
+                        text = payload.decode()
+                    except UnicodeDecodeError:
+                        text = payload.decode("utf-8", "replace")
+                    emit(make(cls, (name, text, last_id, None)))
+            else:
+                for head, line, blank in zip(lines_iter, lines_iter, lines_iter):
+                    name = get(head)
+                    if name is None and (name := _event_name(names, head)) is None:
+                        break
+                    if blank or line[:6] != b"data: ":
+                        break
+                    payload = line[6:]
+                    try:
+                        text = payload.decode()
+                    except UnicodeDecodeError:
+                        text = payload.decode("utf-8", "replace")
+                    emit(make(cls, (name, text, last_id, None)))
+        elif first[:6] == b"data: ":
+            per_block = 2
+            end_of_line = b"\r" if crlf else b""
+            for line, blank in zip(lines_iter, lines_iter):
+                if blank != end_of_line or line[:6] != b"data: ":
+                    break
+                payload = line[6:-1] if crlf else line[6:]
+                if crlf and line[-1] != 13:
+                    break
+                try:
+                    text = payload.decode()
+                except UnicodeDecodeError:
+                    text = payload.decode("utf-8", "replace")
+                emit(make(cls, ("message", text, last_id, None)))
         else:
-            self._pending_nl = False
-        self._simple = not self._pending_nl and not self._skip_lf and self._error is None
+            return start
+        done = len(queue) - before
+        self._dispatched += done
+        used = done * per_block
+        if used == len(lines):
+            return stop
+        return start + sum(map(len, lines[:used])) + used
 
     def _blocks(self, blocks: list[bytes], check: bool) -> bool:
-        """Dispatch complete blocks (each ended by a blank line); hot path.
+        """Dispatch complete blocks (each ended by a blank line).
 
         With ``check``, blocks are first measured against the size limit; the
         blocks before an oversized one are dispatched, then the error is stored
@@ -418,57 +638,52 @@ class SSEParser:
                     self._blocks(blocks[:index], False)
                     self._fail(len(block))
                     return False
-        queue = self._queue
-        queued_before = len(queue)
-        dispatched_before = self._dispatched
-        emit = queue.append
-        make = _make_event
-        cls = ServerSentEvent
-        utf8_decode = codecs.utf_8_decode
-        names = self._lines
-        last_id = self._last_id
-        name: Union[str, None]
+        one = self._block
         for block in blocks:
-            if len(block) > 512:
-                # Large events: find the data line and decode it in place (no
-                # copy of the payload).
-                if block.startswith(b"data: "):
-                    name = "message"
-                    start = 6
-                else:
-                    start = block.find(b"\ndata: ") + 7
-                    name = _event_name(names, block[: start - 7]) if start > 7 else None
-                if name is not None and block.find(b"\n", start) < 0:
-                    emit(make(cls, (name, utf8_decode(memoryview(block)[start:], "replace", True)[0], last_id, None)))
-                    continue
-                name = None
-            else:
-                head, sep, payload = block.partition(b"\ndata: ")
-                if sep:
-                    # "event: NAME" lines are cached whole: one lookup checks
-                    # the line and gives the decoded name.
-                    name = names.get(head) or _event_name(names, head)
-                    if name is not None and 10 in payload:
-                        name = None  # more lines follow
-                elif head[:6] == b"data: " and 10 not in head:
-                    name = "message"
-                    payload = head[6:]
-                else:
-                    name = None
-                if name is not None:
-                    try:
-                        text = payload.decode()
-                    except UnicodeDecodeError:
-                        text = payload.decode("utf-8", "replace")
-                    emit(make(cls, (name, text, last_id, None)))
-                    continue
-            # Anything else goes through the general line interpreter.
-            self._last_id = last_id
-            self._interpret(block.split(b"\n"))
-            self._interpret(_BLANK)
-            last_id = self._last_id
-        self._dispatched = dispatched_before + len(queue) - queued_before
+            one(block)
         return True
+
+    def _block(self, block: bytes) -> None:
+        """Dispatch one complete block: the two common shapes inline, anything
+        else through the general line interpreter."""
+        name: Union[str, None]
+        if len(block) > _SHORT:
+            # Large events: find the data line and decode it in place (no
+            # copy of the payload).
+            if block.startswith(b"data: "):
+                name = "message"
+                start = 6
+            else:
+                start = block.find(b"\ndata: ") + 7
+                name = _event_name(self._lines, block[: start - 7]) if start > 7 else None
+            if name is not None and block.find(b"\n", start) < 0:
+                text = codecs.utf_8_decode(memoryview(block)[start:], "replace", True)[0]
+                self._queue.append(_make_event(ServerSentEvent, (name, text, self._last_id, None)))
+                self._dispatched += 1
+                return
+        else:
+            head, sep, payload = block.partition(b"\ndata: ")
+            if sep:
+                # "event: NAME" lines are cached whole: one lookup checks the
+                # line and gives the decoded name.
+                name = self._lines.get(head) or _event_name(self._lines, head)
+                if name is not None and 10 in payload:
+                    name = None  # more lines follow
+            elif head[:6] == b"data: " and 10 not in head:
+                name = "message"
+                payload = head[6:]
+            else:
+                name = None
+            if name is not None:
+                try:
+                    text = payload.decode()
+                except UnicodeDecodeError:
+                    text = payload.decode("utf-8", "replace")
+                self._queue.append(_make_event(ServerSentEvent, (name, text, self._last_id, None)))
+                self._dispatched += 1
+                return
+        self._interpret(block.split(b"\n"))
+        self._interpret(_BLANK)
 
     def _strip_bom(self, data: bytes) -> bytes:
         head = (self._at_start or b"") + data
@@ -534,7 +749,6 @@ class SSEParser:
         self._dispatched = dispatched
 
     def _fail(self, size: int) -> None:
-        self._simple = False
         self._error = EventTooLarge(
             limit=self._max,
             size=size,
@@ -544,6 +758,20 @@ class SSEParser:
         self._pending.clear()
         self._pending_size = 0
         self._data.clear()
+
+    def _sync(self, size: int, received: int, ends_lf: bool) -> None:
+        """Take over pieces :func:`iter_events` held in ``_pending`` itself:
+        the held size, bytes received since the last sync, the trailing LF."""
+        self._pending_size = size
+        self._received += received
+        self._pending_nl = ends_lf
+
+    def _overflow(self, size: int, received: int, ends_lf: bool) -> EventTooLarge:
+        """:meth:`_sync`, then the size error :meth:`_hold` would have stored."""
+        self._sync(size, received, ends_lf)
+        self._fail(size - ends_lf)
+        assert self._error is not None
+        return self._error
 
     def _end_of_stream(self) -> None:
         while self._pump():
@@ -617,43 +845,89 @@ def iter_events(
     events before it.
     """
     parser = SSEParser(max_event_size=max_event_size)
-    feed = parser.receive_data
+    feed = parser._feed
     pump = parser._pump
+    one = parser._block
     queue = parser._queue  # read directly: one generator layer less per event
     backlog = parser._backlog
     pending = parser._pending
-    held = 0  # bytes held below without the parser's bookkeeping
-    for chunk in chunks:
-        if parser._simple and 10 not in chunk and 13 not in chunk:
-            # Small chunks inside a line: hold them without a method call
-            # (exactly what receive_data would do; synced before the next feed).
-            pending.append(chunk)
-            held += len(chunk)
-            if held + parser._pending_size > max_event_size:
-                parser._pending_size += held
-                parser._received += held
-                held = 0
-                parser._fail(parser._pending_size)
-                raise parser._error  # type: ignore[misc]
+    hold = pending.append
+    limit = max_event_size
+    # Small chunks (network reads of a few bytes) are handled here without a
+    # method call, exactly as _feed_lf would: held when they cannot complete a
+    # block, or closing the held block when they complete exactly one. The
+    # parser's counters are synced (_sync) before anything else touches it.
+    plain = False  # the parser is past any BOM and not after a CR
+    ends_lf = False  # the held block ends with LF
+    base = 0  # held bytes at the last sync
+    extra = 0  # bytes held since the last sync (LF-normalised)
+    dropped = 0  # CRs of CRLF pairs received since the last sync (not held)
+    room = limit  # bytes the held block may still grow by
+    for raw in chunks:
+        chunk = raw
+        # Chunks with CR are normalised here only if no lone CR remains (a CR
+        # ending the chunk may pair with the next one's LF: the parser's job).
+        if plain and (13 not in raw or (len(raw) < 256 and 13 not in (chunk := raw.replace(b"\r\n", b"\n")))):
+            if 10 not in chunk:
+                if chunk:
+                    hold(chunk)
+                    extra += len(chunk)
+                    ends_lf = False
+                    if extra > room:
+                        raise parser._overflow(base + extra, extra + dropped, ends_lf)
+                continue
+            if len(chunk) < 256 and not (ends_lf and chunk[0] == 10):
+                blank = chunk.find(b"\n\n")
+                if blank < 0:
+                    hold(chunk)
+                    extra += len(chunk)
+                    dropped += len(raw) - len(chunk)
+                    ends_lf = chunk[-1] == 10
+                    if extra - ends_lf > room:
+                        raise parser._overflow(base + extra, extra + dropped, ends_lf)
+                    continue
+                if extra + blank <= room and chunk.find(b"\n\n", blank + 2) < 0:
+                    # Completes exactly the held block, within the limit.
+                    if blank:
+                        hold(chunk[:blank])
+                    block = b"".join(pending)
+                    pending.clear()
+                    parser._received += extra + dropped + len(raw)
+                    extra = dropped = 0
+                    one(block)
+                    if queue:
+                        yield from queue
+                        queue.clear()
+                    base = len(chunk) - blank - 2
+                    if base:
+                        hold(chunk[blank + 2 :])
+                        ends_lf = chunk[-1] == 10
+                        if base - ends_lf > limit:
+                            raise parser._overflow(base, 0, ends_lf)
+                    else:
+                        ends_lf = False
+                    room = limit - base
+                    continue
+        elif not raw:
             continue
-        if held:
-            parser._pending_size += held
-            parser._received += held
-            held = 0
-        if chunk:
-            feed(chunk)
-            while True:
-                if queue:
-                    yield from queue
-                    queue.clear()
-                if not backlog or not pump():
-                    break
-            if parser._error is not None:
-                raise parser._error
-    if held:
-        parser._pending_size += held
-        parser._received += held
-    feed(b"")
+        parser._sync(base + extra, extra + dropped + len(raw), ends_lf)
+        parser._insert_at = 0
+        feed(raw)
+        while True:
+            if queue:
+                yield from queue
+                queue.clear()
+            if not backlog or not pump():
+                break
+        if parser._error is not None:
+            raise parser._error
+        plain = parser._at_start is None and not parser._skip_lf
+        ends_lf = parser._pending_nl
+        base = parser._pending_size
+        extra = dropped = 0
+        room = limit - base
+    parser._sync(base + extra, extra + dropped, ends_lf)
+    parser.receive_data(b"")
     yield from parser.events()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 
 import pytest
 from hypothesis import given, settings
@@ -28,6 +29,7 @@ from .sse_cases import CASES, Case
 def test_case_every_chunking(case: Case) -> None:
     for label, chunks in chunkings(case.wire):
         assert parse_all(chunks) == case.events, label
+        assert list(iter_events(chunks)) == case.events, ("iter_events", label)
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
@@ -39,6 +41,7 @@ def test_case_crlf_variant(case: Case) -> None:
         wire = case.wire.replace(b"\n", eol)
         for label, chunks in chunkings(wire):
             assert parse_all(chunks) == case.events, (eol, label)
+            assert list(iter_events(chunks)) == case.events, ("iter_events", eol, label)
 
 
 def test_next_event_signals() -> None:
@@ -228,6 +231,118 @@ def test_any_chunking_gives_the_same_limit_verdict(sample: tuple[bytes, list[byt
     assert outcome(chunks) == outcome([wire])
 
 
+@given(wire_and_cuts(), st.integers(1, 64))
+@settings(max_examples=300)
+def test_iter_events_gives_the_same_limit_verdict(sample: tuple[bytes, list[bytes]], limit: int) -> None:
+    # iter_events' own holding must stop at the same event, with the same index.
+    wire, chunks = sample
+
+    def outcome(events: Iterable[ServerSentEvent]) -> object:
+        got: list[ServerSentEvent] = []
+        try:
+            got.extend(events)
+        except EventTooLarge as exc:
+            return (got, "too large", exc.event_index, exc.size)
+        return got
+
+    # Same as the parser fed the same chunks (the size is where it was noticed)...
+    got = outcome(iter_events(chunks, max_event_size=limit))
+    assert got == outcome(SSEParser_events(chunks, limit))
+    # ...and the same verdict as the whole stream.
+    whole = outcome(SSEParser_events([wire], limit))
+    assert got[:3] == whole[:3] if isinstance(whole, tuple) else got == whole
+
+
+def SSEParser_events(chunks: list[bytes], limit: int) -> Iterator[ServerSentEvent]:
+    parser = SSEParser(max_event_size=limit)
+    for chunk in chunks:
+        if chunk:
+            parser.receive_data(chunk)
+            yield from parser.events()
+    parser.receive_data(b"")
+    yield from parser.events()
+
+
+# Streams shaped like real ones (the parser's fast paths take whole runs of
+# `event: N` + `data: X` or `data: X` blocks, CRLF kept as is) mixed with
+# every other shape, in every line ending, checked against one byte at a time
+# (which never takes a fast path).
+
+_text = st.text(st.characters(codec="utf-8", exclude_characters="\r\n"), max_size=12)
+_value = _text.map(str.encode) | st.sampled_from([b"\xff", b"\xc3", b"{}", b"[DONE]", b"", b" x"])
+_name = st.sampled_from([b"completion", b"ping", b"content_block_delta", b"", b"caf\xc3\xa9", b"\xff"])
+_block = st.one_of(
+    st.tuples(_name, _value).map(lambda nv: [b"event: " + nv[0], b"data: " + nv[1]]),
+    _value.map(lambda v: [b"data: " + v]),
+    st.tuples(_name, _value, _value).map(lambda nv: [b"event: " + nv[0], b"data: " + nv[1], b"data: " + nv[2]]),
+    st.tuples(_value, _value).map(lambda iv: [b"id: " + iv[0], b"data: " + iv[1]]),
+    st.tuples(_name, _value).map(lambda nv: [b"event:" + nv[0], b"data:" + nv[1]]),
+    _value.map(lambda v: [b": " + v]),
+    _name.map(lambda n: [b"event: " + n]),
+    st.integers(600, 3000).map(lambda n: [b"data: " + b"y" * n]),
+    st.tuples(st.integers(600, 3000), _name).map(lambda nn: [b"event: " + nn[1], b"data: " + b"z" * nn[0]]),
+    st.lists(_value.map(lambda v: b"data: " + v), min_size=2, max_size=8),
+)
+_eol = st.sampled_from([b"\n", b"\r\n", b"\r"])
+
+
+@st.composite
+def shaped_stream(draw: st.DrawFn) -> bytes:
+    blocks = draw(st.lists(_block, max_size=40))
+    mixed = draw(st.booleans())
+    stream_eol = draw(_eol)
+    out = []
+    for lines in blocks:
+        for line in lines + [b""]:
+            out.append(line + (draw(_eol) if mixed else stream_eol))
+    out.append(draw(st.sampled_from([b"", b"data: unterminated", b"event: x\n", b"\r"])))
+    return b"".join(out)
+
+
+@st.composite
+def shaped_stream_and_cuts(draw: st.DrawFn) -> tuple[bytes, list[bytes]]:
+    wire = draw(shaped_stream())
+    size = draw(st.sampled_from([0, 1, 3, 7, 64, 255, 256, 4096]))
+    if size:
+        return wire, [wire[i : i + size] for i in range(0, len(wire), size)]
+    cuts = sorted(draw(st.lists(st.integers(0, len(wire)), max_size=12)))
+    return wire, [wire[a:b] for a, b in zip([0] + cuts, cuts + [len(wire)])]
+
+
+@given(shaped_stream_and_cuts())
+@settings(max_examples=400, deadline=None)
+def test_shaped_streams_any_chunking(sample: tuple[bytes, list[bytes]]) -> None:
+    wire, chunks = sample
+    reference = parse_all([wire[i : i + 1] for i in range(len(wire))])
+    assert parse_all(chunks) == reference
+    assert list(iter_events(chunks)) == reference
+
+
+@given(shaped_stream(), st.sampled_from([16, 100, 700]))
+@settings(max_examples=200, deadline=None)
+def test_large_chunks_dispatched_in_windows(wire: bytes, window: int) -> None:
+    # A chunk larger than the window is dispatched a window at a time as
+    # events are taken; a small window makes every stream take that path.
+    import sseadapt._sse as sse
+
+    old = sse._WINDOW
+    sse._WINDOW = window
+    try:
+        reference = parse_all([wire[i : i + 1] for i in range(len(wire))])
+        parser = SSEParser()
+        if wire:
+            parser.receive_data(wire)
+        first = parser.next_event()  # lazily: later windows not yet dispatched
+        parser.receive_data(b"data: after\n\n")  # queued behind the windows
+        rest = list(parser.events())
+        parser.receive_data(b"")
+        got = ([first] if isinstance(first, ServerSentEvent) else []) + rest + list(parser.events())
+        assert got == parse_all([wire[i : i + 1] for i in range(len(wire))] + [b"data: after\n\n"])
+        assert list(iter_events([wire])) == reference
+    finally:
+        sse._WINDOW = old
+
+
 @given(wire_bytes)
 @settings(max_examples=300)
 def test_matches_conformance_adapter(wire: bytes) -> None:
@@ -304,3 +419,19 @@ async def test_aiter_events_on_both_backends(anyio_backend: str) -> None:
     await agen.aclose()  # type: ignore[attr-defined]
     assert got == ["a", "b"]
     assert closed == [True]
+
+
+def test_long_lines_then_an_extra_blank_line() -> None:
+    # Found by Hypothesis: a run of long-line blocks ending in three LFs (a
+    # blank line, then an empty line) once sent the long-line splitter round
+    # forever.
+    long_y, long_z = b"data: " + b"y" * 700, b"data: " + b"z" * 700
+    wire = b"data: a\n\n" + long_y + b"\n\n" + long_z + b"\n\n\ndata: x"
+    expected = [ev("a"), ev("y" * 700), ev("z" * 700)]
+    for chunks in ([wire], [wire[:3], wire[3:]], [wire[:-3], wire[-3:]]):
+        assert parse_all(chunks) == expected
+        assert list(iter_events(chunks)) == expected
+
+
+def ev(data: str) -> ServerSentEvent:
+    return ServerSentEvent(data=data)
