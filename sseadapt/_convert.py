@@ -197,6 +197,7 @@ class Converter:
     def __init__(self, options: ConverterOptions) -> None:
         self.options = options
         self.finished = False  # a terminal marker or an error shape was written
+        self._wire: Union[str, None] = None  # the SSE data of the event being converted
         named = self.target in (Dialect.COMPLETIONS, Dialect.MESSAGES)
         if self.target is Dialect.OPENAI and options.ping == "keep":
             raise ValueError("OpenAI output cannot carry pings (the openai SDK reads them as chunks)")
@@ -205,8 +206,13 @@ class Converter:
         self._keep_pings = options.ping == "keep" or (options.ping == "default" and named)
         self._pass_unknown = options.unknown == "pass" or (options.unknown == "default" and named)
 
-    def send(self, event: AnthropicEvent) -> bytes:
+    def send(self, event: AnthropicEvent, data: Union[str, None] = None) -> bytes:
         """Convert one typed input event; returns the output bytes (maybe ``b""``).
+
+        ``data`` is the SSE data the event was decoded from, if known: the
+        identity conversions re-emit it as received instead of re-serialising
+        ``event.raw`` (same JSON, the input's own spelling, several times
+        cheaper). Other conversions ignore it.
 
         Raises:
             ConversionError: an option says to refuse this event.
@@ -226,6 +232,7 @@ class Converter:
         if isinstance(event, ErrorEvent):
             self.finished = True
             return self._error(event.error_type, event.message, _error_object(event))
+        self._wire = data
         return self._convert(event)
 
     def fail(self, error_type: str, message: str) -> bytes:
@@ -322,7 +329,18 @@ class _MessagesOut(Converter):
         return b'event: error\ndata: {"type":"error","error":' + _dumps_compact(error) + b"}\n\n"
 
 
-# -- identity conversions (validate and re-serialize) -------------------------
+# -- identity conversions (validate, then re-emit) ---------------------------
+
+
+def _wire_or_dumps(wire: Union[str, None], raw: dict[str, Any], dumps: Callable[[Any], bytes]) -> bytes:
+    """The event's data as received, when it fits on one ``data:`` line; else re-serialised."""
+    if wire is not None and "\n" not in wire:
+        try:
+            return wire.encode()
+        except UnicodeEncodeError:  # a caller's str with lone surrogates
+            pass
+    return dumps(raw)
+
 
 
 class LegacyToLegacy(_LegacyOut):
@@ -337,7 +355,7 @@ class LegacyToLegacy(_LegacyOut):
         if isinstance(event, LegacyCompletion):
             self._ids(event.model, event.log_id)
             self._last = event
-            out = b"data: " + _dumps_default(event.raw) + b"\n\n"
+            out = b"data: " + _wire_or_dumps(self._wire, event.raw, _dumps_default) + b"\n\n"
             if event.stop_reason is not None:
                 self._held = out  # C1: written with [DONE]
                 return b""
@@ -360,7 +378,7 @@ class CompletionsToCompletions(_CompletionsOut):
         if isinstance(event, Completion):
             if event.stop_reason is not None:
                 self.finished = True
-            return b"event: completion\ndata: " + _dumps_default(event.raw) + b"\n\n"
+            return b"event: completion\ndata: " + _wire_or_dumps(self._wire, event.raw, _dumps_default) + b"\n\n"
         return b""
 
 
@@ -384,7 +402,7 @@ class MessagesToMessages(_MessagesOut):
         if isinstance(event, MessageStop):
             self.finished = True
         raw: dict[str, Any] = event.raw  # type: ignore[union-attr]
-        return b"event: " + name + b"\ndata: " + _dumps_compact(raw) + b"\n\n"
+        return b"event: " + name + b"\ndata: " + _wire_or_dumps(self._wire, raw, _dumps_compact) + b"\n\n"
 
 
 # -- completions <-> legacy -----------------------------------------------------
@@ -442,7 +460,7 @@ class LegacyToCompletions(_CompletionsOut):
             return self._held
         return b""
 
-    def send(self, event: AnthropicEvent) -> bytes:
+    def send(self, event: AnthropicEvent, data: Union[str, None] = None) -> bytes:
         if isinstance(event, ErrorEvent) and not self.finished:
             # Keep the text that arrived with the legacy error event (D4 carries it).
             text = event.raw.get("completion")
@@ -451,7 +469,7 @@ class LegacyToCompletions(_CompletionsOut):
                     {"completion": text, "stop_reason": None, **{k: v for k, v in event.raw.items() if k in ("model", "log_id")}},
                     text,
                 ) + super().send(event)
-        return super().send(event)
+        return super().send(event, data)
 
 
 # -- Messages -> completions / legacy / OpenAI ----------------------------------

@@ -339,7 +339,7 @@ class StreamReader:
         self.machine = StreamMachine(dialect)
         self.dialect = self.machine.dialect
         self.parser = SSEParser(max_event_size=max_event_size)
-        self._ready: deque[AnthropicEvent] = deque()
+        self._ready: deque[tuple[AnthropicEvent, str]] = deque()  # with the SSE data it came from
         self._error: SSEAdaptError | None = None
         self._ended = False
 
@@ -355,7 +355,7 @@ class StreamReader:
             for sse in parser.events():
                 event = decode_event(dialect, sse)
                 machine.receive(event)
-                self._ready.append(event)
+                self._ready.append((event, sse.data))
             if data == b"" and not self._ended:
                 self._ended = True
                 machine.end()
@@ -379,13 +379,21 @@ class StreamReader:
             SSEAdaptError: the stream's first fault, after the events before it.
         """
         if self._ready:
-            return self._ready.popleft()
+            return self._ready.popleft()[0]
         if self._error is not None:
             raise self._error
         return None
 
     def events(self) -> Iterator[AnthropicEvent]:
         """Yield the typed events ready now; then raise the fault, if any."""
+        ready = self._ready
+        while ready:
+            yield ready.popleft()[0]
+        if self._error is not None:
+            raise self._error
+
+    def events_with_data(self) -> Iterator[tuple[AnthropicEvent, str]]:
+        """As :meth:`events`, each event with the SSE data it was decoded from."""
         ready = self._ready
         while ready:
             yield ready.popleft()

@@ -120,8 +120,8 @@ class Pipeline:
         send = self.converter.send
         out = self._out
         try:
-            for event in reader.events():
-                chunk = send(event)
+            for event, wire in reader.events_with_data():
+                chunk = send(event, wire)
                 if chunk:
                     out.append(chunk)
         except UpstreamError as exc:

@@ -478,25 +478,41 @@ class SSEParser:
         if first < 0:
             self._hold(data)
             return
-        head = data[:first]
-        if pending:
-            pending.append(head)
-            head = b"".join(pending)
+        if pending and size <= _WINDOW and self._pending_size + first <= _SHORT:
+            # The held block and the chunk's complete blocks make one run.
+            held = len(data)
+            pending.append(data)
+            data = b"".join(pending)
             pending.clear()
+            size = len(data)
+            start = size - held + first + 2
+            run_start = 0
+        else:
+            head = data[:first]
+            if pending:
+                pending.append(head)
+                head = b"".join(pending)
+                pending.clear()
+            if len(head) > self._max:
+                self._pending_size = 0
+                self._pending_nl = False
+                self._blocks([head], True)
+                return
+            self._block(head)
+            start = run_start = first + 2
         self._pending_size = 0
         self._pending_nl = False
-        if len(head) > self._max:
-            self._blocks([head], True)
+        last = _last_blank(data, start, size) if start < size else -1
+        stop = last + 2 if last >= 0 else start
+        if stop - run_start > _WINDOW:
+            self._defer(_Window(data, run_start, stop, False))
             return
-        self._block(head)
-        cut = first + 2
-        if cut == size:
-            return
-        last = _last_blank(data, cut, size)
-        if last < 0:
-            self._hold(data[cut:])  # the common case: the rest starts the next event
-        else:
-            self._run_and_tail(data, cut, last + 2, False)
+        if stop > run_start:
+            self._run(data, run_start, stop, False)
+            if self._error is not None:
+                return
+        if stop < size:
+            self._hold(data[stop:])  # the start of the next block
 
     def _run_and_tail(self, data: bytes, start: int, stop: int, crlf: bool) -> None:
         """Dispatch the complete blocks ``data[start:stop]`` (lazily when many),

@@ -18,8 +18,9 @@ Routes
 
 any other path (``/v1/messages`` …)
     Passed through: method, path, query and body. ``text/event-stream``
-    responses from ``/v1/messages`` are validated and re-serialized (unknown
-    events untouched); others are relayed byte for byte.
+    responses from ``/v1/messages`` are validated and re-emitted: each known
+    event under its canonical name with its data as received, unknown events
+    untouched; others are relayed byte for byte.
 
 Failures (D4, D7, D13)
 ----------------------

@@ -395,3 +395,32 @@ def test_unknown_event_passthrough_is_untouched() -> None:
     events = list(iter_events([convert_bytes(raw, "messages", "messages")]))
     assert ServerSentEvent(event="brand_new", data=data) in events
     assert PING and UNKNOWN  # shared helpers stay importable
+
+
+def test_identity_reemits_the_data_as_received() -> None:
+    # Validated, then written back in the input's own spelling (spacing,
+    # escapes, number formats), under the canonical event name.
+    wire = (
+        b'event: completion\ndata: {"type": "completion", "completion": "caf\\u00e9 1.0e2", "stop_reason": null, "model": "m"}\n\n'
+        b'data: {"type":"completion","completion":"","stop_reason":"stop_sequence","model":"m"}\n\n'
+    )
+    out = convert_bytes(wire, "completions", "completions")
+    assert out == (
+        b'event: completion\ndata: {"type": "completion", "completion": "caf\\u00e9 1.0e2", "stop_reason": null, "model": "m"}\n\n'
+        b'event: completion\ndata: {"type":"completion","completion":"","stop_reason":"stop_sequence","model":"m"}\n\n'
+    )
+
+
+def test_identity_rewrites_multiline_data_on_one_line() -> None:
+    # Data split over several data: lines is one JSON text with newlines in
+    # it; it cannot be written back on one line as is, so it is re-serialised.
+    wire = (
+        b'event: message_start\ndata: {"type": "message_start",\ndata:  "message": {"id": "m", "content": [], "usage": {}}}\n\n'
+        b'event: message_stop\ndata: {"type": "message_stop"}\n\n'
+    )
+    out = convert_bytes(wire, "messages", "messages")
+    assert out == (
+        b'event: message_start\ndata: {"type":"message_start","message":{"id":"m","content":[],"usage":{}}}\n\n'
+        b'event: message_stop\ndata: {"type": "message_stop"}\n\n'
+    )
+    assert list(iter_events([out]))[0].json()["message"]["id"] == "m"
