@@ -106,7 +106,8 @@ _BLANK: Final = [b""]
 #: Complete events of a large chunk are dispatched about this many bytes at a
 #: time, as they are taken, so a 10 MB chunk never becomes 10 MB of live events.
 _WINDOW: Final = 64 * 1024
-#: Blocks whose first line is longer than this take the long-line path.
+#: Events longer than this take the long-event paths (decoded in place, not
+#: walked as lines).
 _SHORT: Final = 512
 
 
@@ -130,7 +131,7 @@ def _event_name_crlf(cache: dict[bytes, str], line: bytes) -> Union[str, None]:
     return name
 
 
-def _find_blank(data: bytes, start: int = 0, stop: Union[int, None] = None) -> int:
+def _find_blank(data: bytes, start: int, stop: int) -> int:
     """Index of the first ``b"\\n\\n"`` in ``data[start:stop]``, or -1.
 
     Driven by ``find(b"\\n")`` (``memchr``): a two-byte search runs at about
@@ -138,13 +139,12 @@ def _find_blank(data: bytes, start: int = 0, stop: Union[int, None] = None) -> i
     come within a few line breaks of any point of an event stream.
     """
     find = data.find
-    end = len(data) if stop is None else stop
-    pos = find(b"\n", start, end)
+    pos = find(b"\n", start, stop)
     while pos >= 0:
         pos += 1
-        if pos < end and data[pos] == 10:
+        if pos < stop and data[pos] == 10:
             return pos - 1
-        pos = find(b"\n", pos + 1, end)
+        pos = find(b"\n", pos + 1, stop)
     return -1
 
 
