@@ -179,32 +179,6 @@ def _last_blank(data: bytes, start: int, stop: int) -> int:
     return rfind(b"\n\n", start, end)
 
 
-def _split_long_blocks(data: bytes, start: int, stop: int) -> list[bytes]:
-    """Same as ``data[start:stop - 2].split(b"\\n\\n")`` where the region ends
-    with a blank line, several times faster when lines are long (``memchr``)."""
-    out: list[bytes] = []
-    append = out.append
-    while start < stop:
-        end = _find_blank(data, start, stop)
-        if end < 0:  # what is left is one more line break: an empty line, no block
-            break
-        append(data[start:end])
-        start = end + 2
-    return out
-
-
-def _split_blocks(data: bytes, start: int, stop: int) -> list[bytes]:
-    """The blocks of ``data[start:stop]``: complete blocks, ending with a blank line.
-
-    ``split`` is best for short lines (its two-byte search runs at ~1 GB/s);
-    a ``memchr`` loop for long lines, told apart by the first bytes.
-    """
-    end = start + 600
-    if end < stop and data.find(b"\n\n", start, end) < 0 and data.count(b"\n", start, end) < 4:
-        return _split_long_blocks(data, start, stop)
-    return data[start : stop - 2].split(b"\n\n")
-
-
 class _Window:
     """A large chunk being dispatched a window at a time (see :data:`_WINDOW`).
 
@@ -561,7 +535,47 @@ class SSEParser:
             if 13 in region:
                 region = region.replace(b"\r", b"\n")  # ends with LF: no CR to carry
             data, start, stop = region, 0, len(region)
-        self._blocks(_split_blocks(data, start, stop), check)
+        # ``split`` is best for short lines (its two-byte search runs at ~1 GB/s);
+        # one memchr step per line for long lines, told apart by the first bytes.
+        end = start + 600
+        if end < stop and data.find(b"\n\n", start, end) < 0 and data.count(b"\n", start, end) < 4:
+            self._long_run(data, start, stop, check)
+        else:
+            self._blocks(data[start : stop - 2].split(b"\n\n"), check)
+
+    def _long_run(self, data: bytes, start: int, stop: int, check: bool) -> None:
+        """:meth:`_run` for long lines: one ``memchr`` step per line, and a
+        ``data:`` block of one line, or of ``event:`` + ``data:``, decoded in
+        place (its payload is never copied)."""
+        find = data.find
+        name: Union[str, None]
+        while True:
+            newline = find(b"\n", start, stop)
+            if newline < 0 or newline + 1 >= stop:
+                return  # all taken, or what is left is one more line break (an empty line)
+            if data[newline + 1] == 10:  # a block of one line
+                end = newline
+                name = "message" if data.startswith(b"data: ", start, end) else None
+                text_start = start + 6
+            else:
+                second = find(b"\n", newline + 1, stop)  # exists: the region ends with a blank line
+                if data[second + 1] == 10:  # a block of two lines
+                    end = second
+                    name = _event_name(self._lines, data[start:newline]) if data.startswith(b"data: ", newline + 1, end) else None
+                    text_start = newline + 7
+                else:
+                    end = _find_blank(data, second, stop)
+                    name = None
+            if check and end - start > self._max:
+                self._fail(end - start)
+                return
+            if name is None:
+                self._block(data[start:end])
+            else:
+                text = codecs.utf_8_decode(memoryview(data)[text_start:end], "replace", True)[0]
+                self._queue.append(_make_event(ServerSentEvent, (name, text, self._last_id, None)))
+                self._dispatched += 1
+            start = end + 2
 
     def _shaped(self, data: bytes, start: int, stop: int, crlf: bool) -> int:
         """Dispatch the leading blocks of ``data[start:stop]`` that have one of
@@ -851,6 +865,23 @@ class SSEParser:
 _NO_EVENTS: Final[Iterator[ServerSentEvent]] = iter(())
 
 
+def _crlf_chunk(raw: bytes) -> bytes:
+    """A small chunk with CR, LF-normalised, or ``b""`` to leave it to the parser.
+
+    A CR ending the chunk becomes LF (the caller then skips a LF starting
+    the next chunk); any other lone CR, or a large chunk, is left alone.
+    """
+    if len(raw) >= 256:
+        return b""
+    chunk = raw.replace(b"\r\n", b"\n")
+    cr = chunk.find(b"\r")
+    if cr < 0:
+        return chunk
+    if cr == len(chunk) - 1:
+        return chunk[:-1] + b"\n"
+    return b""
+
+
 def iter_events(
     chunks: Iterable[bytes], *, max_event_size: int = DEFAULT_MAX_EVENT_SIZE
 ) -> Iterator[ServerSentEvent]:
@@ -874,6 +905,7 @@ def iter_events(
     # block, or closing the held block when they complete exactly one. The
     # parser's counters are synced (_sync) before anything else touches it.
     plain = False  # the parser is past any BOM and not after a CR
+    after_cr = False  # the last chunk ended with CR, taken as a line break: skip one LF
     ends_lf = False  # the held block ends with LF
     base = 0  # held bytes at the last sync
     extra = 0  # bytes held since the last sync (LF-normalised)
@@ -881,9 +913,9 @@ def iter_events(
     room = limit  # bytes the held block may still grow by
     for raw in chunks:
         chunk = raw
-        # Chunks with CR are normalised here only if no lone CR remains (a CR
-        # ending the chunk may pair with the next one's LF: the parser's job).
-        if plain and (13 not in raw or (len(raw) < 256 and 13 not in (chunk := raw.replace(b"\r\n", b"\n")))):
+        # Small chunks with CR are normalised here when no lone CR remains
+        # but, possibly, one ending the chunk (see _crlf_chunk).
+        if plain and (13 not in raw or (chunk := _crlf_chunk(raw))):
             if 10 not in chunk:
                 if chunk:
                     hold(chunk)
@@ -897,7 +929,10 @@ def iter_events(
                 if blank < 0:
                     hold(chunk)
                     extra += len(chunk)
-                    dropped += len(raw) - len(chunk)
+                    if raw is not chunk:
+                        dropped += len(raw) - len(chunk)
+                        if raw[-1] == 13:
+                            after_cr, plain = True, False
                     ends_lf = chunk[-1] == 10
                     if extra - ends_lf > room:
                         raise parser._overflow(base + extra, extra + dropped, ends_lf)
@@ -922,10 +957,28 @@ def iter_events(
                             raise parser._overflow(base, 0, ends_lf)
                     else:
                         ends_lf = False
+                    if raw[-1] == 13:
+                        after_cr, plain = True, False
                     room = limit - base
                     continue
         elif not raw:
             continue
+        elif after_cr:
+            # The CR ending the last chunk was a line break; a LF starting
+            # this one is its other half.
+            after_cr, plain = False, True
+            if raw[0] == 10:
+                raw = raw[1:]
+                dropped += 1
+                if not raw:
+                    continue
+            if 10 not in raw and 13 not in raw:
+                hold(raw)
+                extra += len(raw)
+                ends_lf = False
+                if extra > room:
+                    raise parser._overflow(base + extra, extra + dropped, ends_lf)
+                continue
         parser._sync(base + extra, extra + dropped + len(raw), ends_lf)
         parser._insert_at = 0
         feed(raw)
