@@ -342,7 +342,6 @@ def _wire_or_dumps(wire: Union[str, None], raw: dict[str, Any], dumps: Callable[
     return dumps(raw)
 
 
-
 class LegacyToLegacy(_LegacyOut):
     source = Dialect.LEGACY
 

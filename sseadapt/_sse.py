@@ -477,16 +477,7 @@ class SSEParser:
         self._pending_size = 0
         self._pending_nl = False
         last = _last_blank(data, start, size) if start < size else -1
-        stop = last + 2 if last >= 0 else start
-        if stop - run_start > _WINDOW:
-            self._defer(_Window(data, run_start, stop, False))
-            return
-        if stop > run_start:
-            self._run(data, run_start, stop, False)
-            if self._error is not None:
-                return
-        if stop < size:
-            self._hold(data[stop:])  # the start of the next block
+        self._run_and_tail(data, run_start, last + 2 if last >= 0 else start, False)
 
     def _run_and_tail(self, data: bytes, start: int, stop: int, crlf: bool) -> None:
         """Dispatch the complete blocks ``data[start:stop]`` (lazily when many),
