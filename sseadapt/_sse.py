@@ -54,8 +54,8 @@ Bounds
 ------
 
 ``max_event_size`` limits the bytes of one event: its lines and the line
-breaks between them (each counted as one byte, whatever its spelling), which
-also bounds any single line. The check costs nothing while the bytes held plus
+breaks between them (each counted as one byte, whatever its spelling; empty
+lines around it are not part of it), which also bounds any single line. The check costs nothing while the bytes held plus
 the chunk fit under the limit, and is exact otherwise, so every chunking of
 the same input reaches the same verdict. Crossing the limit stores an
 :class:`~sseadapt.EventTooLarge` that :meth:`~SSEParser.next_event` raises
@@ -467,12 +467,12 @@ class SSEParser:
                 pending.append(head)
                 head = b"".join(pending)
                 pending.clear()
-            if len(head) > self._max:
+            if len(head) <= self._max:
+                self._block(head)
+            elif not self._blocks([head], True):
                 self._pending_size = 0
                 self._pending_nl = False
-                self._blocks([head], True)
                 return
-            self._block(head)
             start = run_start = first + 2
         self._pending_size = 0
         self._pending_nl = False
@@ -505,7 +505,16 @@ class SSEParser:
                 self._hold(tail)
 
     def _hold(self, piece: bytes) -> None:
-        """Keep a piece of the open block (joined once, when it completes)."""
+        """Keep a piece of the open block (joined once, when it completes).
+
+        Line breaks starting a block are empty lines that dispatch nothing:
+        they are dropped, so a held block never starts with one and its size
+        is the event's size.
+        """
+        if not self._pending and piece[0] == 10:
+            piece = piece.lstrip(b"\n")
+            if not piece:
+                return
         self._pending.append(piece)
         size = self._pending_size + len(piece)
         self._pending_size = size
@@ -558,8 +567,10 @@ class SSEParser:
                     end = _find_blank(data, second, stop)
                     name = None
             if check and end - start > self._max:
-                self._fail(end - start)
-                return
+                size = end - start - (data[start] == 10)  # an empty line before the block is not part of it
+                if size > self._max:
+                    self._fail(size)
+                    return
             if name is None:
                 self._block(data[start:end])
             else:
@@ -655,9 +666,11 @@ class SSEParser:
         if check:
             limit = self._max
             for index, block in enumerate(blocks):
-                if len(block) > limit:
+                # (An empty line next to the block, left by splitting at
+                # b"\n\n" in a run of line breaks, is not part of it.)
+                if len(block) > limit and len(block.strip(b"\n")) > limit:
                     self._blocks(blocks[:index], False)
-                    self._fail(len(block))
+                    self._fail(len(block.strip(b"\n")))
                     return False
         one = self._block
         for block in blocks:
@@ -856,23 +869,6 @@ class SSEParser:
 _NO_EVENTS: Final[Iterator[ServerSentEvent]] = iter(())
 
 
-def _crlf_chunk(raw: bytes) -> bytes:
-    """A small chunk with CR, LF-normalised, or ``b""`` to leave it to the parser.
-
-    A CR ending the chunk becomes LF (the caller then skips a LF starting
-    the next chunk); any other lone CR, or a large chunk, is left alone.
-    """
-    if len(raw) >= 256:
-        return b""
-    chunk = raw.replace(b"\r\n", b"\n")
-    cr = chunk.find(b"\r")
-    if cr < 0:
-        return chunk
-    if cr == len(chunk) - 1:
-        return chunk[:-1] + b"\n"
-    return b""
-
-
 def iter_events(
     chunks: Iterable[bytes], *, max_event_size: int = DEFAULT_MAX_EVENT_SIZE
 ) -> Iterator[ServerSentEvent]:
@@ -890,6 +886,9 @@ def iter_events(
     backlog = parser._backlog
     pending = parser._pending
     hold = pending.append
+    lines_get = parser._lines.get
+    make = _make_event
+    cls = ServerSentEvent
     limit = max_event_size
     # Small chunks (network reads of a few bytes) are handled here without a
     # method call, exactly as _feed_lf would: held when they cannot complete a
@@ -903,58 +902,18 @@ def iter_events(
     dropped = 0  # CRs of CRLF pairs received since the last sync (not held)
     room = limit  # bytes the held block may still grow by
     for raw in chunks:
-        chunk = raw
-        # Small chunks with CR are normalised here when no lone CR remains
-        # but, possibly, one ending the chunk (see _crlf_chunk).
-        if plain and (13 not in raw or (chunk := _crlf_chunk(raw))):
-            if 10 not in chunk:
-                if chunk:
-                    hold(chunk)
-                    extra += len(chunk)
-                    ends_lf = False
-                    if extra > room:
-                        raise parser._overflow(base + extra, extra + dropped, ends_lf)
-                continue
-            if len(chunk) < 256 and not (ends_lf and chunk[0] == 10):
-                blank = chunk.find(b"\n\n")
-                if blank < 0:
-                    hold(chunk)
-                    extra += len(chunk)
-                    if raw is not chunk:
-                        dropped += len(raw) - len(chunk)
-                        if raw[-1] == 13:
-                            after_cr, plain = True, False
-                    ends_lf = chunk[-1] == 10
-                    if extra - ends_lf > room:
-                        raise parser._overflow(base + extra, extra + dropped, ends_lf)
-                    continue
-                if extra + blank <= room and chunk.find(b"\n\n", blank + 2) < 0:
-                    # Completes exactly the held block, within the limit.
-                    if blank:
-                        hold(chunk[:blank])
-                    block = b"".join(pending)
-                    pending.clear()
-                    parser._received += extra + dropped + len(raw)
-                    extra = dropped = 0
-                    one(block)
-                    if queue:
-                        yield from queue
-                        queue.clear()
-                    base = len(chunk) - blank - 2
-                    if base:
-                        hold(chunk[blank + 2 :])
-                        ends_lf = chunk[-1] == 10
-                        if base - ends_lf > limit:
-                            raise parser._overflow(base, 0, ends_lf)
-                    else:
-                        ends_lf = False
-                    if raw[-1] == 13:
-                        after_cr, plain = True, False
-                    room = limit - base
-                    continue
-        elif not raw:
+        if 10 not in raw and 13 not in raw and plain:
+            # Inside a line: hold it (the most common small chunk).
+            if raw:
+                hold(raw)
+                extra += len(raw)
+                ends_lf = False
+                if extra > room:
+                    raise parser._overflow(base + extra, extra + dropped, False)
             continue
-        elif after_cr:
+        if not raw:
+            continue
+        if after_cr:
             # The CR ending the last chunk was a line break; a LF starting
             # this one is its other half.
             after_cr, plain = False, True
@@ -968,7 +927,97 @@ def iter_events(
                 extra += len(raw)
                 ends_lf = False
                 if extra > room:
-                    raise parser._overflow(base + extra, extra + dropped, ends_lf)
+                    raise parser._overflow(base + extra, extra + dropped, False)
+                continue
+        if plain:
+            chunk = raw
+            blank = -2  # where the chunk closes the held block; -2: leave it to the parser
+            size = len(raw)
+            if size < 256:
+                if 13 in raw:
+                    # CRLF becomes LF; a CR ending the chunk is a line break
+                    # whose LF may start the next chunk; any other lone CR is
+                    # left to the parser.
+                    chunk = raw.replace(b"\r\n", b"\n")
+                    if 13 in chunk:
+                        chunk = chunk[:-1] + b"\n" if chunk.find(b"\r") == len(chunk) - 1 else b""
+                if not chunk:
+                    pass
+                elif ends_lf and chunk[0] == 10:
+                    blank = -1  # the blank line straddles: the held block ends with the LF before it
+                elif (blank := chunk.find(b"\n\n")) < 0:
+                    if chunk[0] == 10 and not pending:
+                        chunk = chunk.lstrip(b"\n")  # empty lines before a block (as _hold)
+                    if raw is not chunk:
+                        dropped += len(raw) - len(chunk)
+                        if raw[-1] == 13:
+                            after_cr, plain = True, False
+                    if chunk:
+                        hold(chunk)
+                        extra += len(chunk)
+                        ends_lf = chunk[-1] == 10
+                        if extra - ends_lf > room:
+                            raise parser._overflow(base + extra, extra + dropped, ends_lf)
+                    continue
+                if blank >= -1 and chunk.find(b"\n\n", blank + 2) >= 0:
+                    blank = -2  # more than one block: the parser's run
+            elif base + extra > _SHORT and 13 not in raw and not (ends_lf and raw[0] == 10):
+                # A network read inside a long event (the parser would take
+                # the held block and this chunk's head apart anyway).
+                blank = _first_blank(raw, 0, size)
+                if blank < 0:
+                    hold(raw)
+                    extra += size
+                    ends_lf = raw[-1] == 10
+                    if extra - ends_lf > room:
+                        raise parser._overflow(base + extra, extra + dropped, ends_lf)
+                    continue
+                if _last_blank(raw, blank + 2, size) >= 0:
+                    blank = -2
+            if blank >= -1 and extra + blank <= room:
+                # Completes exactly the held block, within the limit.
+                if blank > 0:
+                    hold(chunk[:blank])
+                block = b"".join(pending)
+                if blank < 0:
+                    block = block[:-1]
+                pending.clear()
+                parser._received += extra + dropped + len(raw)
+                extra = dropped = 0
+                # The common short block, a cached "event: NAME" line and one
+                # data line, is dispatched here as _block would; others by _block.
+                name = None
+                if len(block) <= _SHORT:
+                    head, sep, payload = block.partition(b"\ndata: ")
+                    if sep and 10 not in payload:
+                        name = lines_get(head)
+                if name is not None:
+                    try:
+                        text = payload.decode()
+                    except UnicodeDecodeError:
+                        text = payload.decode("utf-8", "replace")
+                    parser._dispatched += 1
+                    yield make(cls, (name, text, parser._last_id, None))
+                else:
+                    one(block)
+                    if queue:
+                        yield from queue
+                        queue.clear()
+                ends_lf = False
+                base = len(chunk) - blank - 2
+                if base:
+                    rest = chunk[blank + 2 :]
+                    if rest[0] == 10:
+                        rest = rest.lstrip(b"\n")  # empty lines before a block (as _hold)
+                        base = len(rest)
+                    if rest:
+                        hold(rest)
+                        ends_lf = rest[-1] == 10
+                        if base - ends_lf > limit:
+                            raise parser._overflow(base, 0, ends_lf)
+                if raw[-1] == 13:
+                    after_cr, plain = True, False
+                room = limit - base
                 continue
         parser._sync(base + extra, extra + dropped + len(raw), ends_lf)
         parser._insert_at = 0

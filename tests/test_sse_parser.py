@@ -237,20 +237,22 @@ def test_iter_events_gives_the_same_limit_verdict(sample: tuple[bytes, list[byte
     # iter_events' own holding must stop at the same event, with the same index.
     wire, chunks = sample
 
-    def outcome(events: Iterable[ServerSentEvent]) -> object:
-        got: list[ServerSentEvent] = []
-        try:
-            got.extend(events)
-        except EventTooLarge as exc:
-            return (got, "too large", exc.event_index, exc.size)
-        return got
-
     # Same as the parser fed the same chunks (the size is where it was noticed)...
-    got = outcome(iter_events(chunks, max_event_size=limit))
-    assert got == outcome(SSEParser_events(chunks, limit))
+    got = limit_outcome(iter_events(chunks, max_event_size=limit))
+    assert got == limit_outcome(SSEParser_events(chunks, limit))
     # ...and the same verdict as the whole stream.
-    whole = outcome(SSEParser_events([wire], limit))
+    whole = limit_outcome(SSEParser_events([wire], limit))
     assert got[:3] == whole[:3] if isinstance(whole, tuple) else got == whole
+
+
+def limit_outcome(events: Iterable[ServerSentEvent]) -> tuple[list[ServerSentEvent], str, int | None, int] | list[ServerSentEvent]:
+    """The events up to a size error and the error's verdict, or all events."""
+    got: list[ServerSentEvent] = []
+    try:
+        got.extend(events)
+    except EventTooLarge as exc:
+        return (got, "too large", exc.event_index, exc.size)
+    return got
 
 
 def SSEParser_events(chunks: list[bytes], limit: int) -> Iterator[ServerSentEvent]:
@@ -282,6 +284,7 @@ _block = st.one_of(
     st.integers(600, 3000).map(lambda n: [b"data: " + b"y" * n]),
     st.tuples(st.integers(600, 3000), _name).map(lambda nn: [b"event: " + nn[1], b"data: " + b"z" * nn[0]]),
     st.lists(_value.map(lambda v: b"data: " + v), min_size=2, max_size=8),
+    st.lists(st.integers(100, 1500).map(lambda n: b"data: " + b"w" * n), min_size=2, max_size=6),
 )
 _eol = st.sampled_from([b"\n", b"\r\n", b"\r"])
 
@@ -302,11 +305,24 @@ def shaped_stream(draw: st.DrawFn) -> bytes:
 @st.composite
 def shaped_stream_and_cuts(draw: st.DrawFn) -> tuple[bytes, list[bytes]]:
     wire = draw(shaped_stream())
-    size = draw(st.sampled_from([0, 1, 3, 7, 64, 255, 256, 4096]))
+    size = draw(st.sampled_from([0, 1, 3, 7, 64, 255, 256, 1000, 4096]))
     if size:
         return wire, [wire[i : i + size] for i in range(0, len(wire), size)]
     cuts = sorted(draw(st.lists(st.integers(0, len(wire)), max_size=12)))
     return wire, [wire[a:b] for a, b in zip([0] + cuts, cuts + [len(wire)])]
+
+
+@given(shaped_stream_and_cuts(), st.integers(200, 4000))
+@settings(max_examples=300, deadline=None)
+def test_shaped_streams_limit_verdict(sample: tuple[bytes, list[bytes]], limit: int) -> None:
+    # Long events in network-sized chunks take iter_events' own paths for
+    # chunks inside a long event; they must stop where the parser stops.
+    wire, chunks = sample
+
+    got = limit_outcome(iter_events(chunks, max_event_size=limit))
+    assert got == limit_outcome(SSEParser_events(chunks, limit))
+    whole = limit_outcome(SSEParser_events([wire], limit))
+    assert got[:3] == whole[:3] if isinstance(whole, tuple) else got == whole
 
 
 @given(shaped_stream_and_cuts())
@@ -435,3 +451,43 @@ def test_long_lines_then_an_extra_blank_line() -> None:
 
 def ev(data: str) -> ServerSentEvent:
     return ServerSentEvent(data=data)
+
+
+_LONG = b"data: " + b"a" * 600
+_LIMIT_CASES = {
+    # iter_events holds a network read inside a long event itself...
+    "read with a line break inside a long event": [b"data: ", b"a" * 600, b"a\ndata: " + b"b" * 500],
+    # ...closes the long event and holds the rest of the read...
+    "read closing a long event, rest too long": [_LONG, b"\n\ndata: " + b"c" * 1200],
+    # ...and takes the LF of a CRLF split across reads before holding.
+    "CR ending a read, then a long line": [b"data: x", b"\r", b"\n" + b"d" * 1200],
+    "CR ending a read, then a long read without a line break": [b"data: x", b"\r", b"\n", b"d" * 1200],
+}
+
+
+@pytest.mark.parametrize("chunks", _LIMIT_CASES.values(), ids=_LIMIT_CASES.keys())
+def test_iter_events_own_paths_stop_at_the_limit(chunks: list[bytes]) -> None:
+    got = limit_outcome(iter_events(chunks, max_event_size=1000))
+    assert isinstance(got, tuple), got  # every case crosses the limit
+    assert got == limit_outcome(SSEParser_events(chunks, 1000))
+
+
+@pytest.mark.parametrize(
+    "wire",
+    [
+        b"\n\n:\n\n\n",  # found by Hypothesis: the whole stream said "too large"
+        b"data: abcd\n\n\ndata: efgh\n\n\n",
+        b"\n\n\ndata: abcd\n\n",
+        b"data: abcd\r\n\r\n\r\ndata: efgh\r\n\r\n",
+    ],
+)
+def test_empty_lines_next_to_an_event_are_not_part_of_it(wire: bytes) -> None:
+    # Each event is exactly at the limit; an empty line before or after it
+    # must not push it over, whatever the chunking.
+    limit = 10 if b"data" in wire else 1
+    expected = parse_all([wire], max_event_size=limit)
+    for cut in range(len(wire) + 1):
+        chunks = [wire[:cut], wire[cut:]]
+        assert parse_all(chunks, max_event_size=limit) == expected, cut
+        assert list(iter_events(chunks, max_event_size=limit)) == expected, cut
+    assert parse_all([wire[i : i + 1] for i in range(len(wire))], max_event_size=limit) == expected
