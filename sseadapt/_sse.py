@@ -452,8 +452,9 @@ class SSEParser:
         if first < 0:
             self._hold(data)
             return
-        if pending and size <= _WINDOW and self._pending_size + first <= _SHORT:
-            # The held block and the chunk's complete blocks make one run.
+        if pending and first + 2 < size <= _WINDOW and self._pending_size + first <= _SHORT:
+            # The held block and the chunk's complete blocks make one run
+            # (a chunk that only closes the held block is the head below).
             held = len(data)
             pending.append(data)
             data = b"".join(pending)
