@@ -264,6 +264,7 @@ class SSEParser:
         "_last_id",
         "_names",
         "_lines",
+        "_lines_crlf",
         "_skip_lf",
         "_at_start",
         "_ended",
@@ -288,7 +289,10 @@ class SSEParser:
         self._retry: int | None = None
         self._last_id = ""
         self._names: dict[bytes, str] = {b"": "message"}  # event type -> name
-        self._lines: dict[bytes, str] = {}  # whole "event: NAME" line (LF or CRLF form) -> name
+        self._lines: dict[bytes, str] = {}  # whole "event: NAME" line -> name
+        # The same for lines still ending with their CR; kept apart so that a
+        # line found here is known to hold exactly one CR, at its end.
+        self._lines_crlf: dict[bytes, str] = {}
         self._skip_lf = False  # the previous chunk ended with CR
         self._at_start: bytes | None = b""  # held while a leading BOM may be arriving
         self._ended = False
@@ -606,7 +610,7 @@ class SSEParser:
         first = lines[0]
         if first[:7] == b"event: ":
             per_block = 3
-            names = self._lines
+            names = self._lines_crlf if crlf else self._lines
             get = names.get
             if crlf:
                 for head, line, blank in zip(lines_iter, lines_iter, lines_iter):

@@ -491,3 +491,15 @@ def test_empty_lines_next_to_an_event_are_not_part_of_it(wire: bytes) -> None:
         assert parse_all(chunks, max_event_size=limit) == expected, cut
         assert list(iter_events(chunks, max_event_size=limit)) == expected, cut
     assert parse_all([wire[i : i + 1] for i in range(len(wire))], max_event_size=limit) == expected
+
+
+def test_crlf_run_with_an_lf_event_line_and_a_lone_cr() -> None:
+    # An "event: X" line ending in LF, cached from an earlier LF event, once
+    # passed as a CRLF line inside a CRLF run; the CR count still matched
+    # because the data line ended with two CRs, and "a\r" came out as data.
+    warm = b"event: X\ndata: w\n\n"
+    tricky = b"event: X\r\ndata: p\r\n\r\n" + b"event: X\ndata: a\r\r\n\r\n" + b"event: X\r\ndata: q\r\n\r\n"
+    expected = [ServerSentEvent(event="X", data=data) for data in ("w", "p", "a", "q")]
+    assert parse_all([warm, tricky]) == expected
+    assert list(iter_events([warm, tricky])) == expected
+    assert parse_all([warm] + [tricky[i : i + 1] for i in range(len(tricky))]) == expected
