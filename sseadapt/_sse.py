@@ -32,8 +32,10 @@ spec's decoder does.
    64 KiB is dispatched a window at a time, as events are taken, so a 10 MB
    chunk never becomes 10 MB of live events at once.
 4. A run whose blocks have the two shapes Anthropic and OpenAI streams use
-   (``event: N`` + ``data: X``, or ``data: X`` alone) is split into lines once
-   and walked a block at a time (:meth:`SSEParser._shaped`); with CRLF, the
+   (``event: N`` + ``data: X``, or ``data: X`` alone) is split into lines once;
+   when all its blocks have one shape (the usual case) they are checked and
+   made into events by C loops (``map``/``zip``, :meth:`SSEParser._emit_all`),
+   else walked a block at a time (:meth:`SSEParser._shaped`); with CRLF, the
    CR count proves there is no lone CR or LF before any CR is trusted as half
    of a CRLF. The first block of any other shape, and everything after it,
    goes through the general line interpreter: ``field: value`` split at the
@@ -70,9 +72,10 @@ Performance
 The cost is Python work per event, not scanning (``design/performance-notes.md``):
 splitting happens in C, the fast path spends a handful of operations per
 event, and events are tuples built with ``tuple.__new__`` (immutable for free;
-see :class:`ServerSentEvent`). :func:`iter_events` handles small chunks
-itself, without a method call, holding those that complete nothing and
-closing the held block when one completes exactly one. Field values are never
+see :class:`ServerSentEvent`). :func:`iter_events` does the common work of a
+chunk itself, without going through :meth:`SSEParser.receive_data`: it holds
+chunks that complete nothing, closes the held block when a chunk completes
+exactly one, and hands a network read of short events straight to the run. Field values are never
 validated here; the serializer validates what it writes.
 """
 
@@ -82,8 +85,10 @@ import codecs
 import enum
 import json
 from collections import deque
+from itertools import repeat
+from operator import itemgetter
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
-from typing import Any, Final, Literal, NamedTuple, Union
+from typing import Any, Final, Literal, NamedTuple, Union, cast
 
 from ._errors import EventTooLarge, LocalProtocolError
 
@@ -109,6 +114,9 @@ _WINDOW: Final = 64 * 1024
 #: Events longer than this take the long-event paths (decoded in place, not
 #: walked as lines).
 _SHORT: Final = 512
+#: The payload of a ``data: X`` line, without and with its CR.
+_PAYLOAD: Final = itemgetter(slice(6, None))
+_PAYLOAD_CRLF: Final = itemgetter(slice(6, -1))
 
 
 def _event_name(cache: dict[bytes, str], line: bytes) -> Union[str, None]:
@@ -612,6 +620,10 @@ class SSEParser:
             per_block = 3
             names = self._lines_crlf if crlf else self._lines
             get = names.get
+            if not len(lines) % 3:
+                found = list(map(get, lines[0::3]))
+                if None not in found and self._emit_all(cast("list[str]", found), lines[1::3], lines[2::3], crlf):
+                    return stop
             if crlf:
                 for head, line, blank in zip(lines_iter, lines_iter, lines_iter):
                     name = get(head)
@@ -640,6 +652,8 @@ class SSEParser:
                     emit(make(cls, (name, text, last_id, None)))
         elif first[:6] == b"data: ":
             per_block = 2
+            if not len(lines) % 2 and self._emit_all(None, lines[0::2], lines[1::2], crlf):
+                return stop
             end_of_line = b"\r" if crlf else b""
             for line, blank in zip(lines_iter, lines_iter):
                 if blank != end_of_line or line[:6] != b"data: ":
@@ -660,6 +674,26 @@ class SSEParser:
         if used == len(lines):
             return stop
         return start + sum(map(len, lines[:used])) + used
+
+    def _emit_all(self, names: Union[list[str], None], data_lines: list[bytes], blanks: list[bytes], crlf: bool) -> bool:
+        """:meth:`_shaped`'s usual case, every block of one shape: check all the
+        blocks, then build their events in C (``map``/``zip``, no bytecode per
+        event). False, having dispatched nothing, if any block is not of the
+        shape or a data line is not valid UTF-8 (the walk then takes them)."""
+        if crlf:
+            if blanks.count(b"\r") != len(blanks) or not all(map(bytes.endswith, data_lines, repeat(b"\r"))):
+                return False
+        elif any(blanks):
+            return False
+        if not all(map(bytes.startswith, data_lines, repeat(b"data: "))):
+            return False
+        try:
+            texts = list(map(bytes.decode, map(_PAYLOAD_CRLF if crlf else _PAYLOAD, data_lines)))
+        except UnicodeDecodeError:
+            return False
+        self._queue.extend(map(_make_event, repeat(ServerSentEvent), zip(names or repeat("message"), texts, repeat(self._last_id), repeat(None))))
+        self._dispatched += len(texts)
+        return True
 
     def _blocks(self, blocks: list[bytes], check: bool) -> bool:
         """Dispatch complete blocks (each ended by a blank line).
@@ -887,6 +921,7 @@ def iter_events(
     feed = parser._feed
     pump = parser._pump
     one = parser._block
+    run = parser._run
     queue = parser._queue  # read directly: one generator layer less per event
     backlog = parser._backlog
     pending = parser._pending
@@ -895,10 +930,11 @@ def iter_events(
     make = _make_event
     cls = ServerSentEvent
     limit = max_event_size
-    # Small chunks (network reads of a few bytes) are handled here without a
-    # method call, exactly as _feed_lf would: held when they cannot complete a
-    # block, or closing the held block when they complete exactly one. The
-    # parser's counters are synced (_sync) before anything else touches it.
+    # Common chunks are handled here, exactly as _feed would: held when they
+    # cannot complete a block, closing the held block when they complete
+    # exactly one, or (LF reads of up to a window) joined with the held block
+    # and run. Anything else goes to _feed; the parser's counters are synced
+    # (_sync) before anything else touches it.
     plain = False  # the parser is past any BOM and not after a CR
     after_cr = False  # the last chunk ended with CR, taken as a line break: skip one LF
     ends_lf = False  # the held block ends with LF
@@ -966,19 +1002,46 @@ def iter_events(
                     continue
                 if blank >= -1 and chunk.find(b"\n\n", blank + 2) >= 0:
                     blank = -2  # more than one block: the parser's run
-            elif base + extra > _SHORT and 13 not in raw and not (ends_lf and raw[0] == 10):
-                # A network read inside a long event (the parser would take
-                # the held block and this chunk's head apart anyway).
-                blank = _first_blank(raw, 0, size)
-                if blank < 0:
-                    hold(raw)
+            elif 13 not in raw and not (ends_lf and raw[0] == 10):
+                if base + extra > _SHORT:
+                    # A network read inside a long event (the parser would
+                    # take the held block and this read's head apart anyway):
+                    # closed here when it holds exactly one blank line.
+                    blank = _first_blank(raw, 0, size)
+                    if blank >= 0 and _last_blank(raw, blank + 2, size) >= 0:
+                        blank = -2
+                    last = -1 if blank == -1 else -2
+                else:
+                    last = _last_blank(raw, 0, size)
+                if last == -1:
+                    hold(raw)  # no blank line
                     extra += size
                     ends_lf = raw[-1] == 10
                     if extra - ends_lf > room:
                         raise parser._overflow(base + extra, extra + dropped, ends_lf)
                     continue
-                if _last_blank(raw, blank + 2, size) >= 0:
-                    blank = -2
+                if last >= 0 and size <= _WINDOW and extra + last + 2 <= room:
+                    # A network read of short events: the held block and the
+                    # read's complete blocks make one run, as in _feed_lf.
+                    hold(raw)
+                    data = b"".join(pending)
+                    pending.clear()
+                    parser._received += extra + dropped + size
+                    extra = dropped = 0
+                    stop = len(data) - size + last + 2
+                    run(data, 0, stop, False)
+                    if queue:
+                        yield from queue
+                        queue.clear()
+                    ends_lf = False
+                    base = len(data) - stop  # the tail: after the last blank line, so no empty line starts it
+                    if base:
+                        hold(data[stop:])
+                        ends_lf = data[-1] == 10
+                        if base - ends_lf > limit:
+                            raise parser._overflow(base, 0, ends_lf)
+                    room = limit - base
+                    continue
             if blank >= -1 and extra + blank <= room:
                 # Completes exactly the held block, within the limit.
                 if blank > 0:

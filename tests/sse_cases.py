@@ -61,6 +61,11 @@ CASES: list[Case] = [
     Case("CR at very end ends the line", b"data: a\r\r", [ev("a")]),
     Case("U+2028, U+2029 and NEL are data", "data: a\u2028b\u2029c\x85d\n\n".encode(), [ev("a\u2028b\u2029c\x85d")], canonical=True),
     Case("invalid UTF-8 replaced", b"data: a\xffb\xc3\n\n", [ev("a\ufffdb\ufffd")]),
+    Case(
+        "invalid UTF-8 in a run of named events replaced",
+        b"event: x\ndata: a\xff\n\nevent: x\ndata: \xc3\n\nevent: x\ndata: b\n\n",
+        [ev("a\ufffd", "x"), ev("\ufffd", "x"), ev("b", "x")],
+    ),
     Case("multi-byte characters", "event: é\ndata: 👋 héllo\n\n".encode(), [ev("👋 héllo", "é")], canonical=True),
     Case("NUL in data kept", b"data: a\x00b\n\n", [ev("a\x00b")], canonical=True),
     Case("blank lines between events dispatch nothing", b"\n\n\ndata: a\n\n\n\n", [ev("a")]),

@@ -459,6 +459,7 @@ _LIMIT_CASES = {
     "read with a line break inside a long event": [b"data: ", b"a" * 600, b"a\ndata: " + b"b" * 500],
     # ...closes the long event and holds the rest of the read...
     "read closing a long event, rest too long": [_LONG, b"\n\ndata: " + b"c" * 1200],
+    "read of short events, rest too long": [b"data: x", b"\n\ndata: " + b"e" * 1200],
     # ...and takes the LF of a CRLF split across reads before holding.
     "CR ending a read, then a long line": [b"data: x", b"\r", b"\n" + b"d" * 1200],
     "CR ending a read, then a long read without a line break": [b"data: x", b"\r", b"\n", b"d" * 1200],
