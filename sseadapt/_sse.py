@@ -85,7 +85,7 @@ import codecs
 import enum
 import json
 from collections import deque
-from itertools import repeat
+from itertools import chain, repeat
 from operator import itemgetter
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
 from typing import Any, Final, Literal, NamedTuple, Union, cast
@@ -117,6 +117,7 @@ _SHORT: Final = 512
 #: The payload of a ``data: X`` line, without and with its CR.
 _PAYLOAD: Final = itemgetter(slice(6, None))
 _PAYLOAD_CRLF: Final = itemgetter(slice(6, -1))
+_LAST_BYTE: Final = itemgetter(-1)
 
 
 def _event_name(cache: dict[bytes, str], line: bytes) -> Union[str, None]:
@@ -608,6 +609,20 @@ class SSEParser:
         lines = body.split(b"\n")
         if crlf and body.count(b"\r") != len(lines):
             return start
+        first = lines[0]
+        event_shaped = first[:7] == b"event: "
+        if event_shaped:
+            names = self._lines_crlf if crlf else self._lines
+            get = names.get
+            if not len(lines) % 3:
+                found = list(map(get, lines[0::3]))
+                if None not in found and self._emit_all(cast("list[str]", found), lines[1::3], lines[2::3], crlf):
+                    return stop
+        elif first[:6] == b"data: ":
+            if not len(lines) % 2 and self._emit_all(None, lines[0::2], lines[1::2], crlf):
+                return stop
+        else:
+            return start
         queue = self._queue
         before = len(queue)
         emit = queue.append
@@ -615,15 +630,8 @@ class SSEParser:
         cls = ServerSentEvent
         last_id = self._last_id
         lines_iter = iter(lines)
-        first = lines[0]
-        if first[:7] == b"event: ":
+        if event_shaped:
             per_block = 3
-            names = self._lines_crlf if crlf else self._lines
-            get = names.get
-            if not len(lines) % 3:
-                found = list(map(get, lines[0::3]))
-                if None not in found and self._emit_all(cast("list[str]", found), lines[1::3], lines[2::3], crlf):
-                    return stop
             if crlf:
                 for head, line, blank in zip(lines_iter, lines_iter, lines_iter):
                     name = get(head)
@@ -650,10 +658,8 @@ class SSEParser:
                     except UnicodeDecodeError:
                         text = payload.decode("utf-8", "replace")
                     emit(make(cls, (name, text, last_id, None)))
-        elif first[:6] == b"data: ":
+        else:
             per_block = 2
-            if not len(lines) % 2 and self._emit_all(None, lines[0::2], lines[1::2], crlf):
-                return stop
             end_of_line = b"\r" if crlf else b""
             for line, blank in zip(lines_iter, lines_iter):
                 if blank != end_of_line or line[:6] != b"data: ":
@@ -666,8 +672,6 @@ class SSEParser:
                 except UnicodeDecodeError:
                     text = payload.decode("utf-8", "replace")
                 emit(make(cls, ("message", text, last_id, None)))
-        else:
-            return start
         done = len(queue) - before
         self._dispatched += done
         used = done * per_block
@@ -680,12 +684,14 @@ class SSEParser:
         blocks, then build their events in C (``map``/``zip``, no bytecode per
         event). False, having dispatched nothing, if any block is not of the
         shape or a data line is not valid UTF-8 (the walk then takes them)."""
+        # Byte strings sharing a prefix are contiguous in sorted order: if the
+        # least and the greatest data line start with "data: ", all do.
+        if min(data_lines)[:6] != b"data: " or max(data_lines)[:6] != b"data: ":
+            return False
         if crlf:
-            if blanks.count(b"\r") != len(blanks) or not all(map(bytes.endswith, data_lines, repeat(b"\r"))):
+            if blanks.count(b"\r") != len(blanks) or list(map(_LAST_BYTE, data_lines)).count(13) != len(data_lines):
                 return False
         elif any(blanks):
-            return False
-        if not all(map(bytes.startswith, data_lines, repeat(b"data: "))):
             return False
         try:
             texts = list(map(bytes.decode, map(_PAYLOAD_CRLF if crlf else _PAYLOAD, data_lines)))
@@ -917,12 +923,23 @@ def iter_events(
     iterable is. Raises what :meth:`SSEParser.next_event` raises, after the
     events before it.
     """
+    # The events of each chunk come out of a C iterator: no generator step per event.
+    return chain.from_iterable(_event_batches(chunks, max_event_size))
+
+
+def _event_batches(chunks: Iterable[bytes], max_event_size: int) -> Iterator[Iterable[ServerSentEvent]]:
+    """:func:`iter_events`, as the events each chunk completes.
+
+    A batch is the parser's queue itself, cleared when the next batch is
+    asked for (after the consumer has taken every event of this one).
+    """
     parser = SSEParser(max_event_size=max_event_size)
     feed = parser._feed
     pump = parser._pump
     one = parser._block
     run = parser._run
-    queue = parser._queue  # read directly: one generator layer less per event
+    shaped = parser._shaped
+    queue = parser._queue
     backlog = parser._backlog
     pending = parser._pending
     hold = pending.append
@@ -1029,9 +1046,11 @@ def iter_events(
                     parser._received += extra + dropped + size
                     extra = dropped = 0
                     stop = len(data) - size + last + 2
-                    run(data, 0, stop, False)
+                    taken = shaped(data, 0, stop, False)
+                    if taken != stop:
+                        run(data, taken, stop, False)
                     if queue:
-                        yield from queue
+                        yield queue
                         queue.clear()
                     ends_lf = False
                     base = len(data) - stop  # the tail: after the last blank line, so no empty line starts it
@@ -1065,11 +1084,11 @@ def iter_events(
                     except UnicodeDecodeError:
                         text = payload.decode("utf-8", "replace")
                     parser._dispatched += 1
-                    yield make(cls, (name, text, parser._last_id, None))
+                    yield (make(cls, (name, text, parser._last_id, None)),)
                 else:
                     one(block)
                     if queue:
-                        yield from queue
+                        yield queue
                         queue.clear()
                 ends_lf = False
                 base = len(chunk) - blank - 2
@@ -1092,7 +1111,7 @@ def iter_events(
         feed(raw)
         while True:
             if queue:
-                yield from queue
+                yield queue
                 queue.clear()
             if not backlog or not pump():
                 break
@@ -1105,7 +1124,7 @@ def iter_events(
         room = limit - base
     parser._sync(base + extra, extra + dropped, ends_lf)
     parser.receive_data(b"")
-    yield from parser.events()
+    yield parser.events()
 
 
 async def aiter_events(

@@ -504,3 +504,33 @@ def test_crlf_run_with_an_lf_event_line_and_a_lone_cr() -> None:
     assert parse_all([warm, tricky]) == expected
     assert list(iter_events([warm, tricky])) == expected
     assert parse_all([warm] + [tricky[i : i + 1] for i in range(len(tricky))]) == expected
+
+
+@pytest.mark.parametrize(
+    "chunks",
+    [
+        [b"data: a\n", b"\n", b"data: b\n\n", b"data: c\n\n"],  # small chunks, handled inline
+        [b"data: " + b"x" * 300 + b"\n\n" + b"data: y", b"\n\ndata: " + b"z" * 300 + b"\n\n"],  # reads of short events
+        [b"data: " + b"x" * 700, b"\n\ndata: " + b"y" * 300, b"\n\n"],  # reads inside long events
+        [b"data: a\r\n\r\n", b"data: b\r\n\r\n"],  # CRLF, through the parser
+    ],
+)
+def test_iter_events_yields_each_event_before_reading_on(chunks: list[bytes]) -> None:
+    # A stream's next read may block: every event a chunk completes must come
+    # out before the next chunk is asked for.
+    pulled = 0
+
+    def source() -> Iterator[bytes]:
+        nonlocal pulled
+        for chunk in chunks:
+            pulled += 1
+            yield chunk
+
+    expected = parse_all(chunks)
+    got = []
+    for event in iter_events(source()):
+        got.append(event)
+        # The events completed by the chunks pulled so far are all out.
+        assert len(got) <= len(parse_all(chunks[:pulled]))
+        assert len(parse_all(chunks[: pulled - 1])) < len(got)
+    assert got == expected
