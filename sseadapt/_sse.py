@@ -600,10 +600,13 @@ class SSEParser:
 
         The region is split into lines once and walked a block (2 or 3 lines)
         at a time; the first block of another shape stops the walk, and the
-        caller interprets the rest. With CRLF the lines keep their CR: a count
-        of CRs equal to the number of lines, with every line checked to end in
-        CR, proves there is no lone CR or LF, so the lines are exactly the
-        CRLF-terminated lines of the stream.
+        caller interprets the rest. With CRLF the lines keep their CR. When
+        every block has the shape (:meth:`_emit_all`), a count of CRs equal to
+        the number of lines, with every line checked to end in CR, proves that
+        each holds exactly one, so the lines are exactly the CRLF-terminated
+        lines of the stream. That count only balances across the region, so
+        the walk, which dispatches a block before it has seen the next, checks
+        each line for exactly one CR at its end instead.
         """
         body = data[start : stop - 1]  # one line break of the final blank line left off
         lines = body.split(b"\n")
@@ -637,7 +640,9 @@ class SSEParser:
                     name = get(head)
                     if name is None and (name := _event_name_crlf(names, head)) is None:
                         break
-                    if blank != b"\r" or line[:6] != b"data: " or line[-1] != 13:
+                    # Each line is checked to hold one CR, at its end: the CR
+                    # count over the region only balances across lines.
+                    if blank != b"\r" or line[:6] != b"data: " or line.find(b"\r") != len(line) - 1:
                         break
                     payload = line[6:-1]
                     try:
@@ -665,7 +670,7 @@ class SSEParser:
                 if blank != end_of_line or line[:6] != b"data: ":
                     break
                 payload = line[6:-1] if crlf else line[6:]
-                if crlf and line[-1] != 13:
+                if crlf and line.find(b"\r") != len(line) - 1:
                     break
                 try:
                     text = payload.decode()
@@ -990,6 +995,7 @@ def _event_batches(chunks: Iterable[bytes], max_event_size: int) -> Iterator[Ite
         if plain:
             chunk = raw
             blank = -2  # where the chunk closes the held block; -2: leave it to the parser
+            taken_whole = False  # a read whose blocks are all dispatched here, `tail` then held
             size = len(raw)
             if size < 256:
                 if 13 in raw:
@@ -1049,18 +1055,42 @@ def _event_batches(chunks: Iterable[bytes], max_event_size: int) -> Iterator[Ite
                     taken = shaped(data, 0, stop, False)
                     if taken != stop:
                         run(data, taken, stop, False)
-                    if queue:
-                        yield queue
-                        queue.clear()
-                    ends_lf = False
-                    base = len(data) - stop  # the tail: after the last blank line, so no empty line starts it
-                    if base:
-                        hold(data[stop:])
-                        ends_lf = data[-1] == 10
-                        if base - ends_lf > limit:
-                            raise parser._overflow(base, 0, ends_lf)
-                    room = limit - base
-                    continue
+                    tail = data[stop:]  # after the last blank line, so no empty line starts it
+                    taken_whole, cr_end = True, False
+            elif size <= _WINDOW and (first := raw.find(b"\r\n\r\n")) >= 0:
+                # A network read of a CRLF stream, as _feed takes it: the head
+                # (up to its first blank line) and the tail normalised, the
+                # run between them kept in CRLF. Taken here only when neither
+                # holds a lone CR or another blank line and nothing nears the
+                # limit; every check comes before anything is dispatched.
+                last = raw.rfind(b"\r\n\r\n")
+                head = raw[: first + 4].replace(b"\r\n", b"\n")
+                tail = raw[last + 4 :].replace(b"\r\n", b"\n")
+                cr_end = tail[-1:] == b"\r"
+                if cr_end:
+                    tail = tail[:-1] + b"\n"  # its LF may start the next read
+                if (
+                    13 not in head
+                    and 13 not in tail
+                    and not (ends_lf and head[0] == 10)
+                    and head.find(b"\n\n") == len(head) - 2
+                    and b"\n\n" not in tail
+                    and tail[:1] != b"\n"
+                    and extra + len(head) - 2 <= room
+                    and last - first <= limit
+                ):
+                    if len(head) > 2:
+                        hold(head[:-2])
+                    block = b"".join(pending)
+                    pending.clear()
+                    parser._received += extra + dropped + size
+                    extra = dropped = 0
+                    one(block)
+                    if last > first:
+                        taken = shaped(raw, first + 4, last + 4, True)
+                        if taken != last + 4:
+                            run(raw, taken, last + 4, True)
+                    taken_whole = True
             if blank >= -1 and extra + blank <= room:
                 # Completes exactly the held block, within the limit.
                 if blank > 0:
@@ -1087,22 +1117,23 @@ def _event_batches(chunks: Iterable[bytes], max_event_size: int) -> Iterator[Ite
                     yield (make(cls, (name, text, parser._last_id, None)),)
                 else:
                     one(block)
-                    if queue:
-                        yield queue
-                        queue.clear()
+                tail = chunk[blank + 2 :]
+                if tail and tail[0] == 10:
+                    tail = tail.lstrip(b"\n")  # empty lines before a block (as _hold)
+                taken_whole, cr_end = True, raw[-1] == 13
+            if taken_whole:
+                # The chunk's blocks are all dispatched: its events out, its tail held.
+                if queue:
+                    yield queue
+                    queue.clear()
                 ends_lf = False
-                base = len(chunk) - blank - 2
+                base = len(tail)
                 if base:
-                    rest = chunk[blank + 2 :]
-                    if rest[0] == 10:
-                        rest = rest.lstrip(b"\n")  # empty lines before a block (as _hold)
-                        base = len(rest)
-                    if rest:
-                        hold(rest)
-                        ends_lf = rest[-1] == 10
-                        if base - ends_lf > limit:
-                            raise parser._overflow(base, 0, ends_lf)
-                if raw[-1] == 13:
+                    hold(tail)
+                    ends_lf = tail[-1] == 10
+                    if base - ends_lf > limit:
+                        raise parser._overflow(base, 0, ends_lf)
+                if cr_end:
                     after_cr, plain = True, False
                 room = limit - base
                 continue

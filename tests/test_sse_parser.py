@@ -460,6 +460,7 @@ _LIMIT_CASES = {
     # ...closes the long event and holds the rest of the read...
     "read closing a long event, rest too long": [_LONG, b"\n\ndata: " + b"c" * 1200],
     "read of short events, rest too long": [b"data: x", b"\n\ndata: " + b"e" * 1200],
+    "CRLF read, rest too long": [b"data: x", b"\r\n\r\ndata: " + b"f" * 1200],
     # ...and takes the LF of a CRLF split across reads before holding.
     "CR ending a read, then a long line": [b"data: x", b"\r", b"\n" + b"d" * 1200],
     "CR ending a read, then a long read without a line break": [b"data: x", b"\r", b"\n", b"d" * 1200],
@@ -534,3 +535,54 @@ def test_iter_events_yields_each_event_before_reading_on(chunks: list[bytes]) ->
         assert len(got) <= len(parse_all(chunks[:pulled]))
         assert len(parse_all(chunks[: pulled - 1])) < len(got)
     assert got == expected
+
+
+def test_crlf_reads_taken_by_iter_events() -> None:
+    # CRLF network reads: head and tail normalised, the run between kept in
+    # CRLF, including a block of another shape, a read ending inside a CRLF
+    # and a lone CR (left to the parser).
+    blocks = [b"event: e%d\r\ndata: hello %d\r\n\r\n" % (i % 3, i) for i in range(60)]
+    blocks[20] = b"id: 7\r\ndata: other shape\r\n\r\n"
+    blocks[40] = b"data: lone\rCR\r\n\r\n"
+    wire = b"".join(blocks)
+    expected = parse_all([wire[i : i + 1] for i in range(len(wire))])
+    # The lone CR ends a line: "CR" is then a field line without a colon, ignored.
+    assert len(expected) == 60 and expected[40].data == "lone" and expected[20].id == "7"
+    for size in (256, 300, 333, 1000):
+        chunks = [wire[i : i + size] for i in range(0, len(wire), size)]
+        assert list(iter_events(chunks)) == expected, size
+    cut = wire.index(b"\r\n", 500) + 1  # a read ending between CR and LF
+    chunks = [wire[:cut], wire[cut : cut + 400], wire[cut + 400 :]]
+    assert list(iter_events(chunks)) == expected
+
+
+_crlf_block = st.one_of(
+    st.tuples(_name, _value).map(lambda nv: b"event: " + nv[0] + b"\r\ndata: " + nv[1] + b"\r\n\r\n"),
+    _value.map(lambda v: b"data: " + v + b"\r\n\r\n"),
+    st.sampled_from([b"id: 1\r\ndata: x\r\n\r\n", b"data: a\rb\r\n\r\n", b"data: c\n\n", b"\r\n", b": c\r\n\r\n", b"data: d\r\n\r\r\n"]),
+)
+
+
+@given(st.lists(_crlf_block, min_size=1, max_size=120).map(b"".join), st.integers(256, 1500), st.integers(0, 255))
+@settings(max_examples=300, deadline=None)
+def test_crlf_reads_any_size(wire: bytes, size: int, offset: int) -> None:
+    # Mostly well-formed CRLF streams in network-sized reads (iter_events'
+    # CRLF read path), with the odd block that must send a read to the parser.
+    chunks = [wire[:offset]] + [wire[i : i + size] for i in range(offset, len(wire), size)]
+    assert list(iter_events(chunks)) == parse_all([wire[i : i + 1] for i in range(len(wire))])
+
+
+def test_crlf_run_with_two_crs_in_one_line_and_none_in_another() -> None:
+    # Found by Hypothesis: the region's CR count matched its line count, so
+    # the walk trusted each line's last CR; "data: a\rb" ends a line at the
+    # first CR ("b" is then a field line, ignored), and "data: c" ends in LF.
+    wire = b"event: completion\r\ndata: \r\n\r\ndata: a\rb\r\n\r\ndata: c\n\ndata: a\rb\r\n\r\n"
+    expected = [
+        ServerSentEvent(event="completion", data=""),
+        ServerSentEvent(data="a"),
+        ServerSentEvent(data="c"),
+        ServerSentEvent(data="a"),
+    ]
+    assert parse_all([wire]) == expected
+    assert list(iter_events([wire])) == expected
+    assert parse_all([wire[i : i + 1] for i in range(len(wire))]) == expected
