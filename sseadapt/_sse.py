@@ -954,15 +954,16 @@ def _event_batches(chunks: Iterable[bytes], max_event_size: int) -> Iterator[Ite
     limit = max_event_size
     # Common chunks are handled here, exactly as _feed would: held when they
     # cannot complete a block, closing the held block when they complete
-    # exactly one, or (LF reads of up to a window) joined with the held block
-    # and run. Anything else goes to _feed; the parser's counters are synced
-    # (_sync) before anything else touches it.
+    # exactly one, or, for reads of up to a window, run with the held block
+    # (LF) or cut into head, run and tail (CRLF). Anything else goes to
+    # _feed; the parser's counters are synced (_sync) before anything else
+    # touches it.
     plain = False  # the parser is past any BOM and not after a CR
     after_cr = False  # the last chunk ended with CR, taken as a line break: skip one LF
     ends_lf = False  # the held block ends with LF
     base = 0  # held bytes at the last sync
     extra = 0  # bytes held since the last sync (LF-normalised)
-    dropped = 0  # CRs of CRLF pairs received since the last sync (not held)
+    dropped = 0  # bytes received since the last sync but not held (CRs of CRLFs, empty lines)
     room = limit  # bytes the held block may still grow by
     for raw in chunks:
         if 10 not in raw and 13 not in raw and plain:
