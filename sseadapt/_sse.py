@@ -966,6 +966,13 @@ def _event_batches(chunks: Iterable[bytes], max_event_size: int) -> Iterator[Ite
     dropped = 0  # bytes received since the last sync but not held (CRs of CRLFs, empty lines)
     room = limit  # bytes the held block may still grow by
     for raw in chunks:
+        if after_cr and raw:
+            # The CR ending the last chunk was a line break; a LF starting
+            # this one is its other half.
+            after_cr, plain = False, True
+            if raw[0] == 10:
+                raw = raw[1:]
+                dropped += 1
         if 10 not in raw and 13 not in raw and plain:
             # Inside a line: hold it (the most common small chunk).
             if raw:
@@ -977,22 +984,6 @@ def _event_batches(chunks: Iterable[bytes], max_event_size: int) -> Iterator[Ite
             continue
         if not raw:
             continue
-        if after_cr:
-            # The CR ending the last chunk was a line break; a LF starting
-            # this one is its other half.
-            after_cr, plain = False, True
-            if raw[0] == 10:
-                raw = raw[1:]
-                dropped += 1
-                if not raw:
-                    continue
-            if 10 not in raw and 13 not in raw:
-                hold(raw)
-                extra += len(raw)
-                ends_lf = False
-                if extra > room:
-                    raise parser._overflow(base + extra, extra + dropped, False)
-                continue
         if plain:
             chunk = raw
             blank = -2  # where the chunk closes the held block; -2: leave it to the parser

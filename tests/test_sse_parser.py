@@ -235,12 +235,14 @@ def test_any_chunking_gives_the_same_limit_verdict(sample: tuple[bytes, list[byt
 @settings(max_examples=300)
 def test_iter_events_gives_the_same_limit_verdict(sample: tuple[bytes, list[bytes]], limit: int) -> None:
     # iter_events' own holding must stop at the same event, with the same index.
-    wire, chunks = sample
+    assert_same_limit_verdict(*sample, limit)
 
-    # Same as the parser fed the same chunks (the size is where it was noticed)...
+
+def assert_same_limit_verdict(wire: bytes, chunks: list[bytes], limit: int) -> None:
+    """iter_events over ``chunks`` ends as the parser fed the same chunks does
+    (the size is where it was noticed), with the whole stream's verdict."""
     got = limit_outcome(iter_events(chunks, max_event_size=limit))
     assert got == limit_outcome(SSEParser_events(chunks, limit))
-    # ...and the same verdict as the whole stream.
     whole = limit_outcome(SSEParser_events([wire], limit))
     assert got[:3] == whole[:3] if isinstance(whole, tuple) else got == whole
 
@@ -317,12 +319,7 @@ def shaped_stream_and_cuts(draw: st.DrawFn) -> tuple[bytes, list[bytes]]:
 def test_shaped_streams_limit_verdict(sample: tuple[bytes, list[bytes]], limit: int) -> None:
     # Long events in network-sized chunks take iter_events' own paths for
     # chunks inside a long event; they must stop where the parser stops.
-    wire, chunks = sample
-
-    got = limit_outcome(iter_events(chunks, max_event_size=limit))
-    assert got == limit_outcome(SSEParser_events(chunks, limit))
-    whole = limit_outcome(SSEParser_events([wire], limit))
-    assert got[:3] == whole[:3] if isinstance(whole, tuple) else got == whole
+    assert_same_limit_verdict(*sample, limit)
 
 
 @given(shaped_stream_and_cuts())
