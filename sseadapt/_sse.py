@@ -88,7 +88,7 @@ from collections import deque
 from itertools import chain, repeat
 from operator import itemgetter
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
-from typing import Any, Final, Literal, NamedTuple, Union, cast
+from typing import Any, Final, Literal, NamedTuple, Union
 
 from ._errors import EventTooLarge, LocalProtocolError
 
@@ -600,26 +600,20 @@ class SSEParser:
 
         The region is split into lines once and walked a block (2 or 3 lines)
         at a time; the first block of another shape stops the walk, and the
-        caller interprets the rest. With CRLF the lines keep their CR. When
-        every block has the shape (:meth:`_emit_all`), a count of CRs equal to
-        the number of lines, with every line checked to end in CR, proves that
-        each holds exactly one, so the lines are exactly the CRLF-terminated
-        lines of the stream. That count only balances across the region, so
-        the walk, which dispatches a block before it has seen the next, checks
-        each line for exactly one CR at its end instead.
+        caller interprets the rest. With CRLF the lines keep their CR, and
+        both :meth:`_emit_all` and the walk check that each line holds exactly
+        one CR, at its end, so the lines are exactly the CRLF-terminated lines
+        of the stream (a lone CR or LF stops them).
         """
-        body = data[start : stop - 1]  # one line break of the final blank line left off
-        lines = body.split(b"\n")
-        if crlf and body.count(b"\r") != len(lines):
-            return start
+        lines = data[start : stop - 1].split(b"\n")  # one line break of the final blank line left off
         first = lines[0]
         event_shaped = first[:7] == b"event: "
         if event_shaped:
             names = self._lines_crlf if crlf else self._lines
             get = names.get
             if not len(lines) % 3:
-                found = list(map(get, lines[0::3]))
-                if None not in found and self._emit_all(cast("list[str]", found), lines[1::3], lines[2::3], crlf):
+                found: list[Any] = list(map(get, lines[0::3]))  # names, or None for a line not in the cache
+                if None not in found and self._emit_all(found, lines[1::3], lines[2::3], crlf):
                     return stop
         elif first[:6] == b"data: ":
             if not len(lines) % 2 and self._emit_all(None, lines[0::2], lines[1::2], crlf):
@@ -688,7 +682,13 @@ class SSEParser:
         """:meth:`_shaped`'s usual case, every block of one shape: check all the
         blocks, then build their events in C (``map``/``zip``, no bytecode per
         event). False, having dispatched nothing, if any block is not of the
-        shape or a data line is not valid UTF-8 (the walk then takes them)."""
+        shape or a data line is not valid UTF-8 (the walk then takes them).
+
+        With CRLF every line must hold exactly one CR, at its end: the names
+        are exact keys of the CRLF name cache, the blank lines must be
+        ``b"\\r"``, and each data line must end with CR while no payload (the
+        line without ``data: `` and its last byte) holds one, which one search
+        of the joined payloads checks."""
         # Byte strings sharing a prefix are contiguous in sorted order: if the
         # least and the greatest data line start with "data: ", all do.
         if min(data_lines)[:6] != b"data: " or max(data_lines)[:6] != b"data: ":
@@ -696,10 +696,13 @@ class SSEParser:
         if crlf:
             if blanks.count(b"\r") != len(blanks) or list(map(_LAST_BYTE, data_lines)).count(13) != len(data_lines):
                 return False
+            payloads = list(map(_PAYLOAD_CRLF, data_lines))
+            if 13 in b"".join(payloads):
+                return False
         elif any(blanks):
             return False
         try:
-            texts = list(map(bytes.decode, map(_PAYLOAD_CRLF if crlf else _PAYLOAD, data_lines)))
+            texts = list(map(bytes.decode, payloads if crlf else map(_PAYLOAD, data_lines)))
         except UnicodeDecodeError:
             return False
         self._queue.extend(map(_make_event, repeat(ServerSentEvent), zip(names or repeat("message"), texts, repeat(self._last_id), repeat(None))))
@@ -919,6 +922,22 @@ class SSEParser:
 _NO_EVENTS: Final[Iterator[ServerSentEvent]] = iter(())
 
 
+def _plain_crlf_tail(tail: bytes, limit: int) -> bool:
+    """Whether the unterminated end of a CRLF read can be held as received:
+    every line break in it a CRLF (but for a final CR, which a LF in the
+    next read may complete), no empty line, none at its start, and within
+    the size limit (so its LF form is too; the verdict is left to the bytes
+    that complete it)."""
+    crlfs = tail.count(b"\r\n")
+    return (
+        tail.count(b"\n") == crlfs
+        and tail.count(b"\r") == crlfs + (tail[-1:] == b"\r")
+        and tail[:1] != b"\r"
+        and not tail.endswith(b"\n\r")
+        and len(tail) <= limit
+    )
+
+
 def iter_events(
     chunks: Iterable[bytes], *, max_event_size: int = DEFAULT_MAX_EVENT_SIZE
 ) -> Iterator[ServerSentEvent]:
@@ -955,9 +974,10 @@ def _event_batches(chunks: Iterable[bytes], max_event_size: int) -> Iterator[Ite
     # Common chunks are handled here, exactly as _feed would: held when they
     # cannot complete a block, closing the held block when they complete
     # exactly one, or, for reads of up to a window, run with the held block
-    # (LF) or cut into head, run and tail (CRLF). Anything else goes to
-    # _feed; the parser's counters are synced (_sync) before anything else
-    # touches it.
+    # (LF) or cut into head, run and tail (CRLF; the tail is then held as
+    # received, crlf_tail, and the next read joined to it). Anything else
+    # goes to _feed; the parser's counters are synced (_sync) before anything
+    # else touches it.
     plain = False  # the parser is past any BOM and not after a CR
     after_cr = False  # the last chunk ended with CR, taken as a line break: skip one LF
     ends_lf = False  # the held block ends with LF
@@ -965,6 +985,7 @@ def _event_batches(chunks: Iterable[bytes], max_event_size: int) -> Iterator[Ite
     extra = 0  # bytes held since the last sync (LF-normalised)
     dropped = 0  # bytes received since the last sync but not held (CRs of CRLFs, empty lines)
     room = limit  # bytes the held block may still grow by
+    crlf_tail: Union[bytes, None] = None  # the open block after a CRLF read, as received (plain is False)
     for raw in chunks:
         if after_cr and raw:
             # The CR ending the last chunk was a line break; a LF starting
@@ -984,6 +1005,18 @@ def _event_batches(chunks: Iterable[bytes], max_event_size: int) -> Iterator[Ite
             continue
         if not raw:
             continue
+        crlf_start = -1  # >= 0: run data[crlf_start:stop] (CRLF kept), then hold `tail` as received
+        if crlf_tail is not None:
+            # After a CRLF read, the open block is held as received, nothing
+            # else: a read that completes it is joined to it and run whole
+            # (a CRLF split between the reads needs no care).
+            data = crlf_tail + raw
+            stop = data.rfind(b"\r\n\r\n") + 4
+            if 4 <= stop <= limit and len(raw) <= _WINDOW:
+                tail = data[stop:]
+                if _plain_crlf_tail(tail, limit):
+                    parser._received += len(raw)
+                    crlf_start = 0
         if plain:
             chunk = raw
             blank = -2  # where the chunk closes the held block; -2: leave it to the parser
@@ -1051,38 +1084,33 @@ def _event_batches(chunks: Iterable[bytes], max_event_size: int) -> Iterator[Ite
                     taken_whole, cr_end = True, False
             elif size <= _WINDOW and (first := raw.find(b"\r\n\r\n")) >= 0:
                 # A network read of a CRLF stream, as _feed takes it: the head
-                # (up to its first blank line) and the tail normalised, the
-                # run between them kept in CRLF. Taken here only when neither
-                # holds a lone CR or another blank line and nothing nears the
-                # limit; every check comes before anything is dispatched.
+                # (up to its first blank line) normalised to close the held
+                # block, the run after it kept in CRLF, the tail held as
+                # received (crlf_tail, above). Taken here only when the head
+                # holds no lone CR or other blank line, the tail no blank
+                # line in any form, and nothing nears the limit; every check
+                # comes before anything is dispatched.
                 last = raw.rfind(b"\r\n\r\n")
                 head = raw[: first + 4].replace(b"\r\n", b"\n")
-                tail = raw[last + 4 :].replace(b"\r\n", b"\n")
-                cr_end = tail[-1:] == b"\r"
-                if cr_end:
-                    tail = tail[:-1] + b"\n"  # its LF may start the next read
+                tail = raw[last + 4 :]
                 if (
                     13 not in head
-                    and 13 not in tail
                     and not (ends_lf and head[0] == 10)
                     and head.find(b"\n\n") == len(head) - 2
-                    and b"\n\n" not in tail
-                    and tail[:1] != b"\n"
                     and extra + len(head) - 2 <= room
                     and last - first <= limit
+                    and _plain_crlf_tail(tail, limit)
                 ):
                     if len(head) > 2:
                         hold(head[:-2])
                     block = b"".join(pending)
                     pending.clear()
                     parser._received += extra + dropped + size
-                    extra = dropped = 0
+                    extra = dropped = base = 0
+                    ends_lf = False
+                    room = limit
                     one(block)
-                    if last > first:
-                        taken = shaped(raw, first + 4, last + 4, True)
-                        if taken != last + 4:
-                            run(raw, taken, last + 4, True)
-                    taken_whole = True
+                    data, crlf_start, stop = raw, first + 4, last + 4
             if blank >= -1 and extra + blank <= room:
                 # Completes exactly the held block, within the limit.
                 if blank > 0:
@@ -1129,7 +1157,21 @@ def _event_batches(chunks: Iterable[bytes], max_event_size: int) -> Iterator[Ite
                     after_cr, plain = True, False
                 room = limit - base
                 continue
+        if crlf_start >= 0:
+            if stop > crlf_start:
+                taken = shaped(data, crlf_start, stop, True)
+                if taken != stop:
+                    run(data, taken, stop, True)
+            if queue:
+                yield queue
+                queue.clear()
+            crlf_tail = tail or None
+            plain = crlf_tail is None
+            continue
         parser._sync(base + extra, extra + dropped + len(raw), ends_lf)
+        if crlf_tail is not None:
+            raw = crlf_tail + raw  # the held tail (received already) goes first
+            crlf_tail = None
         parser._insert_at = 0
         feed(raw)
         while True:
@@ -1146,6 +1188,8 @@ def _event_batches(chunks: Iterable[bytes], max_event_size: int) -> Iterator[Ite
         extra = dropped = 0
         room = limit - base
     parser._sync(base + extra, extra + dropped, ends_lf)
+    if crlf_tail is not None:
+        feed(crlf_tail)  # only held: it completes no block (_plain_crlf_tail)
     parser.receive_data(b"")
     yield parser.events()
 

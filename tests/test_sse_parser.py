@@ -513,8 +513,12 @@ def test_crlf_run_with_an_lf_event_line_and_a_lone_cr() -> None:
     ],
 )
 def test_iter_events_yields_each_event_before_reading_on(chunks: list[bytes]) -> None:
-    # A stream's next read may block: every event a chunk completes must come
-    # out before the next chunk is asked for.
+    assert_each_event_before_the_next_read(chunks)
+
+
+def assert_each_event_before_the_next_read(chunks: list[bytes]) -> None:
+    """A stream's next read may block: every event a chunk completes must come
+    out of iter_events before the next chunk is asked for."""
     pulled = 0
 
     def source() -> Iterator[bytes]:
@@ -552,6 +556,50 @@ def test_crlf_reads_taken_by_iter_events() -> None:
     assert list(iter_events(chunks)) == expected
 
 
+_CRLF_RUN = b"".join(b"event: e\r\ndata: %d\r\n\r\n" % i for i in range(20))  # a network read of short events
+# (Each case starts with a comment read: iter_events takes reads itself only
+# once the parser has seen the stream's start, which may hold a BOM.)
+_CRLF_TAILS = {
+    # iter_events holds the end of a CRLF read as received when it holds no
+    # blank line in any form, and joins the next read to it...
+    "CRLF split between reads": [b": hi\r\n", _CRLF_RUN + b"data: a\r", b"\ndata: b\r\n\r\n" + _CRLF_RUN + b"data: c\r", b"\n\r\n"],
+    "tail of whole lines": [b": hi\r\n", _CRLF_RUN + b"event: x\r\nid: 3\r\n", b"data: c\r\n\r\n" + _CRLF_RUN],
+    "blank line split between reads": [b": hi\r\n", _CRLF_RUN + b"data: a\r\n\r", b"\n" + _CRLF_RUN + b"data: b\r\n", b"\r\n"],
+    "next read without a blank line": [b": hi\r\n", _CRLF_RUN + b"data: a", b"bc", b"d\r\n\r\n" + _CRLF_RUN],
+    "next read in LF": [b": hi\r\n", _CRLF_RUN + b"data: a", b"b\n\ndata: c\n\n"],
+    "next read with a lone CR": [b": hi\r\n", _CRLF_RUN + b"data: a", b"b\rc\r\n\r\n" + _CRLF_RUN],
+    "stream ends inside the held tail": [b": hi\r\n", _CRLF_RUN + b"data: never dispatched\r"],
+    # ...and leaves any other to the parser.
+    "tail ending with an empty line by CR": [b": hi\r\n", _CRLF_RUN + b"data: a\r\n\r", b"data: b\r\n\r\n"],
+    "tail with a lone LF": [b": hi\r\n", _CRLF_RUN + b"data: a\ndata: b", b"\r\n\r\n"],
+    "tail with a lone CR": [b": hi\r\n", _CRLF_RUN + b"data: a\rb", b"\r\n\r\n"],
+    "tail with two lone LFs": [b": hi\r\n", _CRLF_RUN + b"data: a\n\ndata: b", b"\r\n\r\n"],
+    "tail starting with an empty line": [b": hi\r\n", _CRLF_RUN + b"\r\ndata: a", b"\r\n\r\n"],
+}
+
+
+@pytest.mark.parametrize("chunks", _CRLF_TAILS.values(), ids=_CRLF_TAILS.keys())
+def test_crlf_read_tails(chunks: list[bytes]) -> None:
+    wire = b"".join(chunks)
+    assert list(iter_events(chunks)) == parse_all([wire[i : i + 1] for i in range(len(wire))])
+    assert_each_event_before_the_next_read(chunks)
+
+
+@pytest.mark.parametrize(
+    "chunks",
+    [
+        # The held tail, within the limit in CRLF, grows past it.
+        [b": hi\r\n", _CRLF_RUN + b"data: " + b"f" * 300, b"f" * 800 + b"\r\n\r\n"],
+        [b": hi\r\n", _CRLF_RUN + b"data: " + b"f" * 300, b"f" * 800, b"\r\n\r\n"],
+        # A tail over the limit in CRLF but within it in LF (959 bytes).
+        [b": hi\r\n", _CRLF_RUN + b"data: a\r\n" * 119 + b"data: a", b"\r\n\r\n"],
+        [b": hi\r\n", _CRLF_RUN + b"data: a\r\n" * 119 + b"data: a", b"b\r\n\r\n"],
+    ],
+)
+def test_crlf_read_tails_at_the_limit(chunks: list[bytes]) -> None:
+    assert_same_limit_verdict(b"".join(chunks), chunks, 959)
+
+
 _crlf_block = st.one_of(
     st.tuples(_name, _value).map(lambda nv: b"event: " + nv[0] + b"\r\ndata: " + nv[1] + b"\r\n\r\n"),
     _value.map(lambda v: b"data: " + v + b"\r\n\r\n"),
@@ -566,6 +614,23 @@ def test_crlf_reads_any_size(wire: bytes, size: int, offset: int) -> None:
     # CRLF read path), with the odd block that must send a read to the parser.
     chunks = [wire[:offset]] + [wire[i : i + size] for i in range(offset, len(wire), size)]
     assert list(iter_events(chunks)) == parse_all([wire[i : i + 1] for i in range(len(wire))])
+
+
+_crlf_long_block = st.integers(100, 1500).map(lambda n: b"data: " + b"q" * n + b"\r\n\r\n")
+
+
+@given(
+    st.lists(_crlf_block | _crlf_long_block, min_size=1, max_size=60).map(b"".join),
+    st.integers(256, 1500),
+    st.integers(0, 255),
+    st.integers(100, 1600),
+)
+@settings(max_examples=300, deadline=None)
+def test_crlf_reads_limit_verdict(wire: bytes, size: int, offset: int, limit: int) -> None:
+    # CRLF reads with events near the limit: iter_events' held tails (as
+    # received, or handed back to the parser) must stop where the parser does.
+    chunks = [wire[:offset]] + [wire[i : i + size] for i in range(offset, len(wire), size)]
+    assert_same_limit_verdict(wire, chunks, limit)
 
 
 def test_crlf_run_with_two_crs_in_one_line_and_none_in_another() -> None:
