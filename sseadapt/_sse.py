@@ -986,14 +986,8 @@ def _event_batches(chunks: Iterable[bytes], max_event_size: int) -> Iterator[Ite
     dropped = 0  # bytes received since the last sync but not held (CRs of CRLFs, empty lines)
     room = limit  # bytes the held block may still grow by
     crlf_tail: Union[bytes, None] = None  # the open block after a CRLF read, as received (plain is False)
+    crlf_start = -1  # >= 0: run data[crlf_start:stop] (CRLF kept), then hold `tail` as received
     for raw in chunks:
-        if after_cr and raw:
-            # The CR ending the last chunk was a line break; a LF starting
-            # this one is its other half.
-            after_cr, plain = False, True
-            if raw[0] == 10:
-                raw = raw[1:]
-                dropped += 1
         if 10 not in raw and 13 not in raw and plain:
             # Inside a line: hold it (the most common small chunk).
             if raw:
@@ -1003,20 +997,15 @@ def _event_batches(chunks: Iterable[bytes], max_event_size: int) -> Iterator[Ite
                 if extra > room:
                     raise parser._overflow(base + extra, extra + dropped, False)
             continue
+        if after_cr and raw:  # (plain is False after a CR)
+            # The CR ending the last chunk was a line break; a LF starting
+            # this one is its other half.
+            after_cr, plain = False, True
+            if raw[0] == 10:
+                raw = raw[1:]
+                dropped += 1
         if not raw:
             continue
-        crlf_start = -1  # >= 0: run data[crlf_start:stop] (CRLF kept), then hold `tail` as received
-        if crlf_tail is not None:
-            # After a CRLF read, the open block is held as received, nothing
-            # else: a read that completes it is joined to it and run whole
-            # (a CRLF split between the reads needs no care).
-            data = crlf_tail + raw
-            stop = data.rfind(b"\r\n\r\n") + 4
-            if 4 <= stop <= limit and len(raw) <= _WINDOW:
-                tail = data[stop:]
-                if _plain_crlf_tail(tail, limit):
-                    parser._received += len(raw)
-                    crlf_start = 0
         if plain:
             chunk = raw
             blank = -2  # where the chunk closes the held block; -2: leave it to the parser
@@ -1157,6 +1146,17 @@ def _event_batches(chunks: Iterable[bytes], max_event_size: int) -> Iterator[Ite
                     after_cr, plain = True, False
                 room = limit - base
                 continue
+        elif crlf_tail is not None:
+            # After a CRLF read, the open block is held as received, nothing
+            # else: a read that completes it is joined to it and run whole
+            # (a CRLF split between the reads needs no care).
+            data = crlf_tail + raw
+            stop = data.rfind(b"\r\n\r\n") + 4
+            if 4 <= stop <= limit and len(raw) <= _WINDOW:
+                tail = data[stop:]
+                if _plain_crlf_tail(tail, limit):
+                    parser._received += len(raw)
+                    crlf_start = 0
         if crlf_start >= 0:
             if stop > crlf_start:
                 taken = shaped(data, crlf_start, stop, True)
@@ -1167,6 +1167,7 @@ def _event_batches(chunks: Iterable[bytes], max_event_size: int) -> Iterator[Ite
                 queue.clear()
             crlf_tail = tail or None
             plain = crlf_tail is None
+            crlf_start = -1
             continue
         parser._sync(base + extra, extra + dropped + len(raw), ends_lf)
         if crlf_tail is not None:
