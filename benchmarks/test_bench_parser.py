@@ -50,7 +50,6 @@ def test_linear_in_small_chunks(benchmark) -> None:  # type: ignore[no-untyped-d
     """An 8 MiB event fed in 1 KiB chunks (compare with test_linear_whole)."""
     benchmark.group = "linear: one 8 MiB event"
     data = b"data: " + b"x" * (8 * 1024 * 1024) + b"\n\n"
-    chunks = chunked(data, "net")
     chunks = [data[i : i + 1024] for i in range(0, len(data), 1024)]
     assert benchmark(lambda: sum(1 for _ in iter_events(chunks))) == 1
 
