@@ -51,7 +51,7 @@ def register(sub: Any) -> None:
     proxy.add_argument("--max-body-size", type=int, default=10 * 1024 * 1024, help="largest request body in bytes (413 above)")
     proxy.add_argument("--connect-timeout", type=float, default=10.0, help="seconds to connect upstream (default 10)")
     proxy.add_argument("--idle-timeout", type=float, default=300.0, help="seconds an upstream may stay silent (default 300)")
-    proxy.add_argument("--max-upstream-connections", type=int, default=1000, help="concurrent upstream connections (default 1000; beyond: 503)")
+    proxy.add_argument("--max-upstream-connections", type=int, default=1000, help="concurrent upstream requests (default 1000); one more waits up to --connect-timeout, then gets 503")
     proxy.add_argument("--legacy-ping", choices=["drop", "keep"], default="drop", help="legacy clients: drop or keep upstream pings (D2)")
     proxy.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     proxy.add_argument("--demo-delay", type=float, default=0.0, help="builtin upstream: seconds between events")

@@ -28,7 +28,9 @@ Failures (D4, D7, D13)
 * An upstream HTTP error keeps its status and ``request-id``; its body is
   translated into the client's error shape.
 * Upstream unreachable -> 502; connect or read timeout before the response -> 504;
-  both in the client's error shape.
+  both in the client's error shape. More concurrent upstream requests than
+  ``max_upstream_connections``: the next waits up to ``connect_timeout`` for
+  one to end, then gets 503 (``overloaded_error``).
 * Mid-stream: an ``error`` event, a cut, a dropped connection, an idle stream
   (no byte for ``idle_timeout`` seconds) or invalid data all end the client's
   stream with its dialect's error shape, never with a terminal marker.
@@ -44,6 +46,10 @@ and only to the configured upstream; request bodies over ``max_body_size`` get
 413; secrets never reach the logs (only method, path, status, time, events).
 
 Logging: logger ``sseadapt.proxy``; one INFO line per request, lifecycle at DEBUG.
+
+Upstream connections: streams are spread over small pools (one httpx client
+per 32 concurrent streams, up to 32), because httpcore places each request by
+scanning its whole pool; the request limit is the proxy's own semaphore.
 """
 
 from __future__ import annotations
@@ -82,6 +88,13 @@ _PASSTHROUGH_EXTRA = ("anthropic-version", "content-type", "accept")
 _READ_ERROR_BODY = 64 * 1024
 _DRAIN_SECONDS = 1.0
 _MAX_JSON_RESPONSE = 64 * 1024 * 1024
+# Upstream streams per connection pool. httpcore places each request by
+# scanning every connection of its pool against every waiting request; with
+# one pool for 200 concurrent streams that placement cost more CPU than
+# relaying the events (and stalled the loop at each stream's start and end),
+# so streams are spread over small pools, each an httpx client.
+_STREAMS_PER_POOL = 32
+_MAX_POOLS = 32
 
 
 @attrs.frozen(kw_only=True)
@@ -104,7 +117,8 @@ class ProxyConfig:
     idle_timeout: float = 300.0
     #: Largest single SSE event accepted from the upstream.
     max_event_size: int = 16 * 1024 * 1024
-    #: Concurrent upstream connections (streams beyond it wait, then get 503).
+    #: Concurrent upstream requests (those beyond it wait up to
+    #: ``connect_timeout``, then get 503).
     max_upstream_connections: int = 1000
     #: Legacy output ping policy (D2): ``"drop"`` or ``"keep"``.
     legacy_ping: Literal["drop", "keep"] = "drop"
@@ -129,28 +143,61 @@ class ProxyApp:
     def __init__(self, config: ProxyConfig, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.config = config
         self._transport = transport
-        self._client: httpx.AsyncClient | None = None
         self._base = config.upstream.rstrip("/")
+        # Upstream clients (one pool each) and the streams each carries now;
+        # a given transport is one pool, as the caller made it.
+        self._clients: list[httpx.AsyncClient] = []
+        self._streams: list[int] = []
+        per_pool = -(-config.max_upstream_connections // _STREAMS_PER_POOL)
+        self._max_pools = 1 if transport is not None else max(1, min(_MAX_POOLS, per_pool))
+        self._slots: anyio.Semaphore | None = None  # max_upstream_connections, made in the event loop
+        self._ssl_context: Any = None  # one for every pool (loading the CA bundle takes ~20 ms)
 
     # -- lifecycle -------------------------------------------------------------
 
     def _upstream_client(self) -> httpx.AsyncClient:
-        if self._client is None:
-            cfg = self.config
-            self._client = httpx.AsyncClient(
-                transport=self._transport or httpx.AsyncHTTPTransport(retries=0),
+        """A client to build requests with (any pool's builds the same)."""
+        if not self._clients:
+            self._add_pool()
+        return self._clients[0]
+
+    def _add_pool(self) -> None:
+        cfg = self.config
+        transport = self._transport
+        if transport is None:
+            if self._ssl_context is None:
+                self._ssl_context = httpx.create_ssl_context()
+            # The proxy's semaphore bounds the requests; a pool's own limit
+            # only bounds the idle connections it keeps.
+            keepalive = min(100, cfg.max_upstream_connections, _STREAMS_PER_POOL)
+            limits = httpx.Limits(max_connections=cfg.max_upstream_connections, max_keepalive_connections=keepalive)
+            transport = httpx.AsyncHTTPTransport(retries=0, verify=self._ssl_context, limits=limits)
+        self._clients.append(
+            httpx.AsyncClient(
+                transport=transport,
                 timeout=httpx.Timeout(connect=cfg.connect_timeout, read=cfg.idle_timeout, write=cfg.idle_timeout, pool=cfg.connect_timeout),
-                limits=httpx.Limits(max_connections=cfg.max_upstream_connections, max_keepalive_connections=min(100, cfg.max_upstream_connections)),
                 follow_redirects=False,
                 trust_env=False,
             )
-        return self._client
+        )
+        self._streams.append(0)
+
+    def _take_pool(self) -> int:
+        """The pool for a new upstream request: the least busy, or a new one
+        when every pool carries ``_STREAMS_PER_POOL`` streams."""
+        streams = self._streams
+        index = streams.index(min(streams)) if streams else -1
+        if index < 0 or (streams[index] >= _STREAMS_PER_POOL and len(streams) < self._max_pools):
+            self._add_pool()
+            index = len(streams) - 1
+        streams[index] += 1
+        return index
 
     async def aclose(self) -> None:
-        """Close the upstream connection pool."""
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        """Close the upstream connection pools."""
+        clients, self._clients, self._streams = self._clients, [], []
+        for client in clients:
+            await client.aclose()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -296,7 +343,6 @@ class ProxyApp:
         streaming: bool,
     ) -> None:
         """Send ``request`` upstream and relay the answer, cancelling on client disconnect."""
-        client = self._upstream_client()
         started = time.monotonic()
         result: dict[str, Any] = {}
 
@@ -310,7 +356,14 @@ class ProxyApp:
 
             async def relay() -> None:
                 try:
-                    await self._relay(client, request, send, stats, result, client_dialect, source, streaming, started)
+                    slots = await self._wait_for_slot(send, stats, client_dialect, started)
+                    if slots is not None:
+                        pool, streams = self._take_pool(), self._streams  # (aclose() may replace the lists meanwhile)
+                        try:
+                            await self._relay(self._clients[pool], request, send, stats, client_dialect, source, streaming, started)
+                        finally:
+                            streams[pool] -= 1
+                            slots.release()
                 finally:
                     tg.cancel_scope.cancel()
 
@@ -320,13 +373,26 @@ class ProxyApp:
             stats["outcome"] = "client disconnected; upstream request cancelled"
             logger.debug("stream.closed reason=client-disconnected")
 
+    async def _wait_for_slot(self, send: Send, stats: dict[str, Any], client_dialect: Dialect, started: float) -> Union[anyio.Semaphore, None]:
+        """Take one of the ``max_upstream_connections`` slots (the caller
+        releases it), waiting up to ``connect_timeout``; else answer 503."""
+        if self._slots is None:
+            self._slots = anyio.Semaphore(self.config.max_upstream_connections)
+        try:
+            with anyio.fail_after(self.config.connect_timeout):
+                await self._slots.acquire()
+        except TimeoutError:
+            stats["upstream_s"] = time.monotonic() - started
+            await self._reply(send, 503, error_body(client_dialect, "overloaded_error", "the proxy has no free upstream connection"))
+            return None
+        return self._slots
+
     async def _relay(
         self,
         client: httpx.AsyncClient,
         request: httpx.Request,
         send: Send,
         stats: dict[str, Any],
-        result: dict[str, Any],
         client_dialect: Dialect,
         source: Union[Dialect, None],
         streaming: bool,

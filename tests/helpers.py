@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from sseadapt import STREAM_END, ServerSentEvent, SSEParser
 
@@ -33,3 +34,18 @@ def parse_all(chunks: list[bytes], **kwargs: int) -> list[ServerSentEvent]:
         assert isinstance(event, ServerSentEvent)
         out.append(event)
     return out
+
+
+# A Messages stream's opening events, for test upstreams.
+MESSAGES_HEAD = (
+    b'event: message_start\ndata: {"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant",'
+    b'"content":[],"model":"m","stop_reason":null,"usage":{"input_tokens":1,"output_tokens":1}}}\n\n'
+    b'event: content_block_start\ndata: {"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}\n\n'
+)
+
+
+async def start_sse_response(receive: Any, send: Any) -> None:
+    """For an ASGI test upstream: take the whole request, answer 200 ``text/event-stream``."""
+    while (await receive()).get("more_body"):
+        pass
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/event-stream")]})

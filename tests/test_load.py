@@ -19,7 +19,7 @@ from sseadapt import iter_events
 from sseadapt.proxy import ProxyApp, ProxyConfig
 from sseadapt.upstream import DEFAULT_TEXT
 
-from .helpers import ROOT
+from .helpers import MESSAGES_HEAD, ROOT, start_sse_response
 
 CLIENTS = 500
 BODY = {"prompt": "\n\nHuman: Hi\n\nAssistant:", "model": "claude-v1", "max_tokens_to_sample": 50, "stream": True}
@@ -112,13 +112,8 @@ class FirehoseUpstream:
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
-        while (await receive()).get("more_body"):
-            pass
-        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/event-stream")]})
-        start = (
-            b'event: message_start\ndata: {"type":"message_start","message":{"id":"m","content":[],"model":"x","usage":{}}}\n\n'
-            b'event: content_block_start\ndata: {"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}\n\n'
-        )
+        await start_sse_response(receive, send)
+        start = MESSAGES_HEAD
         delta = b'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"' + b"z" * 16000 + b'"}}\n\n'
         self.total = len(start) + 4000 * len(delta)
         await send({"type": "http.response.body", "body": start, "more_body": True})

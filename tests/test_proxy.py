@@ -6,9 +6,12 @@ the test; every loop is bounded in count and time.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 import socket
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -22,6 +25,7 @@ from sseadapt.proxy import DEFAULT_MODEL, ProxyApp, ProxyConfig
 from sseadapt.upstream import DEFAULT_TEXT, DemoUpstream
 
 from .clients import run_client
+from .helpers import MESSAGES_HEAD, start_sse_response
 
 LEGACY_HEADERS = {"anthropic-version": "2023-01-01", "x-api-key": "sk-ant-SECRET-KEY-123", "accept": "application/json"}
 LEGACY_BODY = {"prompt": "\n\nHuman: Hello!\n\nAssistant:", "model": "claude-v1", "max_tokens_to_sample": 100, "stream": True}
@@ -261,6 +265,96 @@ def test_client_disconnect_cancels_upstream(serve: Callable[..., Any]) -> None:
     assert app.log[0].outcome == "client-disconnected"
     # Promptly: well before the remaining ~2 s of events would have been sent.
     assert app.log[0].finished_at is not None
+
+
+class HeldUpstream:
+    """Messages streams that start, then wait until released (at most 20 s)."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.open = 0
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        await start_sse_response(receive, send)
+        await send({"type": "http.response.body", "body": MESSAGES_HEAD, "more_body": True})
+        self.open += 1
+        deadline = time.monotonic() + 20
+        while not self.release.is_set() and time.monotonic() < deadline:
+            await anyio.sleep(0.01)
+        await send({"type": "http.response.body", "more_body": False, "body": (
+            b'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi"}}\n\n'
+            b'event: content_block_stop\ndata: {"type":"content_block_stop","index":0}\n\n'
+            b'event: message_delta\ndata: {"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":2}}\n\n'
+            b'event: message_stop\ndata: {"type":"message_stop"}\n\n'
+        )})
+
+
+async def _hold_streams(client: httpx.AsyncClient, url: str, count: int, stack: contextlib.AsyncExitStack) -> list[httpx.Response]:
+    """Open ``count`` legacy streams through the proxy and read each one's first bytes."""
+    responses = []
+    for _ in range(count):
+        response = await stack.enter_async_context(client.stream("POST", url + "/v1/complete", json=LEGACY_BODY, headers=LEGACY_HEADERS))
+        assert response.status_code == 200
+        responses.append(response)
+    return responses
+
+
+def _legacy_completion(raw: bytes) -> str:
+    events = datas(raw)
+    assert events[-1] == "[DONE]", events[-3:]
+    return str(json.loads(events[-2])["completion"])
+
+
+def test_upstream_request_limit_answers_503_then_recovers(serve: Callable[..., Any]) -> None:
+    upstream = HeldUpstream()
+    up = serve(upstream, lifespan="off")
+    proxy = serve(ProxyApp(ProxyConfig(upstream=up.url, default_model=DEFAULT_MODEL, max_upstream_connections=2, connect_timeout=0.5)))
+
+    async def run() -> None:
+        async with httpx.AsyncClient(timeout=30, trust_env=False) as client, contextlib.AsyncExitStack() as stack:
+            with anyio.fail_after(30):
+                held = await _hold_streams(client, proxy.url, 2, stack)
+                while upstream.open < 2:
+                    await anyio.sleep(0.01)
+                started = time.monotonic()
+                third = await client.post(proxy.url + "/v1/complete", json=LEGACY_BODY, headers=LEGACY_HEADERS)
+                assert third.status_code == 503
+                assert third.json() == {"error": {"type": "overloaded_error", "message": "the proxy has no free upstream connection"}}
+                assert time.monotonic() - started >= 0.5  # it waited connect_timeout for a free slot
+                assert upstream.open == 2  # and never reached the upstream
+                upstream.release.set()
+                assert [_legacy_completion(await response.aread()) for response in held] == ["Hi", "Hi"]
+                async with client.stream("POST", proxy.url + "/v1/complete", json=LEGACY_BODY, headers=LEGACY_HEADERS) as fourth:
+                    assert fourth.status_code == 200
+                    assert _legacy_completion(await fourth.aread()) == "Hi"
+
+    asyncio.run(run())
+
+
+def test_concurrent_streams_are_spread_over_small_pools(serve: Callable[..., Any]) -> None:
+    # httpcore scans a whole pool to place each request: past 32 streams the
+    # proxy opens another pool (each an httpx client) instead of growing one.
+    upstream = HeldUpstream()
+    up = serve(upstream, lifespan="off")
+    app = ProxyApp(ProxyConfig(upstream=up.url, default_model=DEFAULT_MODEL))
+    proxy = serve(app)
+
+    async def run() -> None:
+        limits = httpx.Limits(max_connections=50)
+        async with httpx.AsyncClient(timeout=30, limits=limits, trust_env=False) as client, contextlib.AsyncExitStack() as stack:
+            with anyio.fail_after(30):
+                held = await _hold_streams(client, proxy.url, 40, stack)
+                while upstream.open < 40:
+                    await anyio.sleep(0.01)
+                assert len(app._clients) == 2
+                assert app._streams == [32, 8]
+                upstream.release.set()
+                assert {_legacy_completion(await response.aread()) for response in held} == {"Hi"}
+
+    asyncio.run(run())
+    assert app._streams == [0, 0]
 
 
 # -- safety -------------------------------------------------------------------------
