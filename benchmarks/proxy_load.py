@@ -2,6 +2,7 @@
 
     python -m benchmarks.proxy_load                 # 50 and 200 clients
     python -m benchmarks.proxy_load --clients 200 --events 40 --interval 0.05
+    python -m benchmarks.proxy_load --ramp 2        # clients start over 2 s, not at once
 
 Three processes on 127.0.0.1: an upstream that streams Messages events whose
 text is the send time (``time.time_ns()``), ``sseadapt proxy`` in front of
@@ -13,7 +14,9 @@ added latency is the difference of the two distributions' percentiles.
 
 Memory per idle stream: M streams are opened through the proxy to an upstream
 that sends one event and then stays silent; the proxy's RSS growth divided by
-M is reported. Everything is bounded in count and time, loopback only.
+M is reported. The CPU seconds each process spent in each run are printed
+last (the clients are this process). Everything is bounded in count and
+time, loopback only.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import signal
 import socket
 import statistics
@@ -96,6 +100,12 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _own_cpu_seconds() -> float:
+    """User + system CPU time of this process (the clients)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _rss_kib(pid: int) -> int:
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -116,7 +126,8 @@ async def _wait_port(port: int, timeout: float = 30) -> None:
     raise RuntimeError(f"nothing listening on {port}")
 
 
-async def _client(client: httpx.AsyncClient, url: str, legacy: bool, latencies: list[float]) -> int:
+async def _client(client: httpx.AsyncClient, url: str, legacy: bool, latencies: list[float], delay: float = 0.0) -> int:
+    await asyncio.sleep(delay)
     parser = SSEParser()
     count = 0
     if legacy:
@@ -146,12 +157,12 @@ async def _client(client: httpx.AsyncClient, url: str, legacy: bool, latencies: 
     return count
 
 
-async def _run_clients(url: str, n: int, legacy: bool) -> dict[str, float]:
+async def _run_clients(url: str, n: int, legacy: bool, ramp: float = 0.0) -> dict[str, float]:
     latencies: list[float] = []
     limits = httpx.Limits(max_connections=n + 10, max_keepalive_connections=n + 10)
     async with httpx.AsyncClient(limits=limits, timeout=60, trust_env=False) as client:
         started = time.monotonic()
-        counts = await asyncio.gather(*(_client(client, url, legacy, latencies) for _ in range(n)))
+        counts = await asyncio.gather(*(_client(client, url, legacy, latencies, ramp * i / n) for i in range(n)))
         wall = time.monotonic() - started
     latencies.sort()
     return {
@@ -169,7 +180,8 @@ async def _idle_memory(proxy_port: int, proxy_pid: int, streams: int) -> float:
     async with httpx.AsyncClient(limits=limits, timeout=60, trust_env=False) as client:
         opened: list[Any] = []
         request = {"prompt": "\n\nHuman: go\n\nAssistant:", "model": "claude-v1", "max_tokens_to_sample": 9, "stream": True, "metadata": {"user_id": "idle"}}
-        async with asyncio.timeout(60):
+
+        async def open_all_then_close() -> int:
             for _ in range(streams):
                 cm = client.stream("POST", url, json=request, headers={"anthropic-version": "2023-01-01"})
                 response = await cm.__aenter__()
@@ -179,6 +191,9 @@ async def _idle_memory(proxy_port: int, proxy_pid: int, streams: int) -> float:
             during = _rss_kib(proxy_pid)
             for cm in opened:
                 await cm.__aexit__(None, None, None)
+            return during
+
+        during = await asyncio.wait_for(open_all_then_close(), 60)  # (asyncio.timeout is 3.11+)
     return (during - before) / streams
 
 
@@ -187,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--clients", type=int, action="append", help="concurrent clients (repeatable; default 50 and 200)")
     ap.add_argument("--events", type=int, default=40, help="events per stream (default 40)")
     ap.add_argument("--interval", type=float, default=0.05, help="seconds between upstream events (default 0.05)")
+    ap.add_argument("--ramp", type=float, default=0.0, help="spread the clients' starts over this many seconds (default 0: all at once)")
     ap.add_argument("--idle-streams", type=int, default=200, help="idle streams for the memory figure (default 200)")
     ap.add_argument("--serve-upstream", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -209,18 +225,27 @@ def main(argv: list[str] | None = None) -> int:
         # Idle memory first, on a fresh proxy: after the load the allocator
         # keeps freed memory and RSS no longer shows new streams.
         per_stream = asyncio.run(_idle_memory(proxy_port, proxy.pid, args.idle_streams))
-        print(f"# {args.events} events per stream, {args.interval * 1000:.0f} ms apart; CPython {sys.version.split()[0]}, {os.cpu_count()} cores")
+        print(f"# {args.events} events per stream, {args.interval * 1000:.0f} ms apart, starts spread over {args.ramp:g} s; CPython {sys.version.split()[0]}, {os.cpu_count()} cores")
         print("| clients | path | events | events/s | p50 latency (ms) | p99 latency (ms) |")
         print("|---:|---|---:|---:|---:|---:|")
+        cpu_lines = []
         for n in args.clients or [50, 200]:
-            direct = asyncio.run(_run_clients(f"http://127.0.0.1:{up_port}/v1/messages", n, legacy=False))
-            cpu_before = _cpu_seconds(proxy.pid)
-            proxied = asyncio.run(_run_clients(f"http://127.0.0.1:{proxy_port}/v1/complete", n, legacy=True))
-            proxied["cpu_us_per_event"] = (_cpu_seconds(proxy.pid) - cpu_before) / proxied["events"] * 1e6
+            runs = {}
+            for label, url, legacy in (("direct", f"http://127.0.0.1:{up_port}/v1/messages", False),
+                                       ("via proxy", f"http://127.0.0.1:{proxy_port}/v1/complete", True)):
+                before = (_own_cpu_seconds(), _cpu_seconds(upstream.pid), _cpu_seconds(proxy.pid), time.monotonic())
+                runs[label] = asyncio.run(_run_clients(url, n, legacy=legacy, ramp=args.ramp))
+                after = (_own_cpu_seconds(), _cpu_seconds(upstream.pid), _cpu_seconds(proxy.pid), time.monotonic())
+                clients, up, prox, wall = (b - a for a, b in zip(before, after))
+                runs[label]["cpu_us_per_event"] = prox / runs[label]["events"] * 1e6
+                cpu_lines.append(f"{n} clients, {label}: {wall:.2f} s; CPU seconds: clients {clients:.2f}, upstream {up:.2f}, proxy {prox:.2f}")
+            direct, proxied = runs["direct"], runs["via proxy"]
             for label, r in (("direct (messages)", direct), ("via proxy (legacy)", proxied)):
                 print(f"| {n} | {label} | {r['events']:.0f} | {r['events_per_s']:.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} |")
             print(f"| {n} | **added by the proxy** | | | {proxied['p50_ms'] - direct['p50_ms']:.2f} | {proxied['p99_ms'] - direct['p99_ms']:.2f} |")
             print(f"| {n} | proxy CPU per event | | {proxied['cpu_us_per_event']:.0f} µs | | |")
+        print()
+        print("\n".join(cpu_lines))
         print(f"\nproxy memory per idle stream ({args.idle_streams} streams open, fresh proxy): {per_stream:.1f} KiB")
     finally:
         for proc in (proxy, upstream):
