@@ -11,3 +11,5 @@ from sseadapt._workloads import (  # noqa: F401
     single_stream,
     workload,
 )
+
+__all__ = ["CHUNKINGS", "DEFAULT_SIZE", "WORKLOADS", "chunked", "completions_stream", "legacy_stream", "messages_stream", "single_stream", "workload"]

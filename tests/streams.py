@@ -12,7 +12,7 @@ TRICKY_TEXT = st.lists(
     st.sampled_from(list("ab ") + ["é", "👋", '"', "\\", "\n", "\r", "\t", "[DONE]", "\u2028", "data: ", "\x00"]),
     max_size=8,
 ).map("".join)
-TEXT = TRICKY_TEXT | st.text(st.characters(blacklist_categories=("Cs",)), max_size=10)
+TEXT = TRICKY_TEXT | st.text(st.characters(exclude_categories=["Cs"]), max_size=10)
 
 
 def sse(name: str | None, payload: Any, *, compact: bool = True) -> bytes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -31,7 +32,7 @@ from .helpers import FIXTURES
 from .streams import PING, UNKNOWN, completions_stream, messages_stream, sse
 
 LOG_ID = "0d4d4fb341ff83236333ad511ec59b4b822c2487ab425cf05e0b5f12a59f756a"
-C9 = {"log_id_factory": lambda: LOG_ID, "clock": lambda: 1700000000}
+C9: dict[str, Any] = {"log_id_factory": lambda: LOG_ID, "clock": lambda: 1700000000}
 
 # (input fixture, source, target, expected file, extra options)
 EXACT = [
@@ -359,7 +360,7 @@ async def test_aconvert_on_both_backends_and_closes_source(anyio_backend: str) -
     raw = (FIXTURES / "v2023-06-01_messages_text-only.sse").read_bytes()
     closed: list[bool] = []
 
-    async def source():  # type: ignore[no-untyped-def]
+    async def source() -> AsyncIterator[bytes]:
         try:
             for i in range(0, len(raw), 50):
                 yield raw[i : i + 50]

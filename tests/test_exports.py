@@ -31,6 +31,7 @@ def test_package_exports_the_documented_api() -> None:
 def test_error_tree() -> None:
     assert issubclass(sseadapt.LocalProtocolError, sseadapt.ProtocolError)
     assert issubclass(sseadapt.RemoteProtocolError, sseadapt.ProtocolError)
+    error: type[Exception]
     for error in (sseadapt.EventTooLarge, sseadapt.IncompleteStream, sseadapt.UnexpectedEvent, sseadapt.InvalidPayload, sseadapt.StreamInterrupted):
         assert issubclass(error, sseadapt.RemoteProtocolError)
     for error in (sseadapt.ProtocolError, sseadapt.UpstreamError, sseadapt.ConversionError):

@@ -121,7 +121,7 @@ def test_middleware_serves_the_real_legacy_client(serve: Callable[..., Any], app
 
 
 def test_middleware_serves_2023_06_01_clients_and_rejects_unknown_versions(serve: Callable[..., Any]) -> None:
-    server = serve(SSEAdaptMiddleware(DemoUpstream(), app_api="messages"))  # type: ignore[arg-type]
+    server = serve(SSEAdaptMiddleware(DemoUpstream(), app_api="messages"))
     raw = httpx.post(server.url + "/v1/complete", json=BODY, headers={"anthropic-version": "2023-06-01"}).content
     events = list(iter_events([raw]))
     assert "".join(json.loads(e.data)["completion"] for e in events if e.event == "completion") == DEFAULT_TEXT
@@ -130,14 +130,14 @@ def test_middleware_serves_2023_06_01_clients_and_rejects_unknown_versions(serve
 
 
 def test_middleware_translates_http_errors(serve: Callable[..., Any]) -> None:
-    server = serve(SSEAdaptMiddleware(DemoUpstream(fault="status-529")))  # type: ignore[arg-type]
+    server = serve(SSEAdaptMiddleware(DemoUpstream(fault="status-529")))
     response = httpx.post(server.url + "/v1/complete", json=BODY)
     assert response.status_code == 529
     assert response.json() == {"error": {"type": "overloaded_error", "message": "Overloaded"}}
 
 
 def test_middleware_translates_non_json_error_bodies(serve: Callable[..., Any]) -> None:
-    server = serve(SSEAdaptMiddleware(DemoUpstream(fault="status-500-text")))  # type: ignore[arg-type]
+    server = serve(SSEAdaptMiddleware(DemoUpstream(fault="status-500-text")))
     response = httpx.post(server.url + "/v1/complete", json=BODY)
     assert response.status_code == 500
     assert response.json() == {"error": {"type": "api_error", "message": "upstream exploded"}}
@@ -145,7 +145,7 @@ def test_middleware_translates_non_json_error_bodies(serve: Callable[..., Any]) 
 
 def test_middleware_propagates_client_disconnect(serve: Callable[..., Any]) -> None:
     app = DemoUpstream(delay=0.1)
-    server = serve(SSEAdaptMiddleware(app))  # type: ignore[arg-type]
+    server = serve(SSEAdaptMiddleware(app))
     with httpx.Client(timeout=30) as client:
         with client.stream("POST", server.url + "/v1/complete", json=BODY) as response:
             first = next(response.iter_lines())
@@ -157,7 +157,7 @@ def test_middleware_propagates_client_disconnect(serve: Callable[..., Any]) -> N
 
 
 def test_middleware_leaves_other_routes_alone(serve: Callable[..., Any]) -> None:
-    server = serve(SSEAdaptMiddleware(DemoUpstream()))  # type: ignore[arg-type]
+    server = serve(SSEAdaptMiddleware(DemoUpstream()))
     response = httpx.post(server.url + "/v1/messages", json={**BODY, "max_tokens": 5})
     assert list(iter_events([response.content]))[-1].event == "message_stop"
     assert httpx.get(server.url + "/nope").status_code == 404

@@ -41,7 +41,7 @@ print(json.dumps({"sync": sync_items, "async": async_items, "version": anthropic
 @pytest.mark.parametrize("source,raw", [("messages", MESSAGES_TEXT), ("completions", COMPLETIONS_DOC), ("messages", MESSAGES_TOOL)])
 @pytest.mark.parametrize("options", [{}, {"line_ending": "\r\n"}, {"ping": "keep"}])
 def test_anthropic_0_2_10_reads_legacy_output(source: str, raw: bytes, options: dict[str, str]) -> None:
-    legacy = convert_bytes(raw, source, "legacy", **options)  # type: ignore[arg-type]
+    legacy = convert_bytes(raw, source, "legacy", **options)  # type: ignore[arg-type, unused-ignore]
     # Each input carries one ping: kept only on request (D2), so the client must skip it.
     assert legacy.count(b'event: ping\ndata: {"type": "ping"}') == (1 if options.get("ping") == "keep" else 0)
     with serve_sse(legacy) as (url, recorded):
@@ -100,7 +100,7 @@ print(json.dumps(out))
 )
 @pytest.mark.parametrize("line_ending", ["\n", "\r\n"])
 def test_anthropic_0_40_reads_2023_06_01_output(source: str, raw: bytes, line_ending: str) -> None:
-    body = convert_bytes(raw, source, "completions", line_ending=line_ending)  # type: ignore[arg-type]
+    body = convert_bytes(raw, source, "completions", line_ending=line_ending)  # type: ignore[arg-type, unused-ignore]
     with serve_sse(body, chunk=7) as (url, recorded):
         result = run_client("anthropic-0.40.0", COMPLETIONS_SCRIPT, url)
     assert result["version"] == "0.40.0"
@@ -174,4 +174,4 @@ def test_openai_sdk_raises_api_error_on_error_shape() -> None:
         with pytest.raises(openai.APIError) as info:
             _openai_stream(url)
     assert "Overloaded" in str(info.value)
-    assert info.value.body["type"] == "overloaded_error"  # type: ignore[index]
+    assert info.value.body["type"] == "overloaded_error"  # type: ignore[index, unused-ignore]

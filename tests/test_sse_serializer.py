@@ -76,8 +76,8 @@ def test_bad_line_ending_option() -> None:
         SSESerializer(line_ending="\r")  # type: ignore[arg-type]
 
 
-_text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\r"), max_size=30)
-_line = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"), max_size=12)
+_text = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\r"), max_size=30)
+_line = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\r\n"), max_size=12)
 representable_event = st.builds(
     ServerSentEvent,
     event=_line.filter(bool) | st.just("message"),
