@@ -923,11 +923,11 @@ _NO_EVENTS: Final[Iterator[ServerSentEvent]] = iter(())
 
 
 def _plain_crlf_tail(tail: bytes, limit: int) -> bool:
-    """Whether the unterminated end of a CRLF read can be held as received:
-    every line break in it a CRLF (but for a final CR, which a LF in the
-    next read may complete), no empty line, none at its start, and within
-    the size limit (so its LF form is too; the verdict is left to the bytes
-    that complete it)."""
+    """Whether the unterminated end of a CRLF read (what follows its last
+    ``\\r\\n\\r\\n``) can be held as received: every line break in it a CRLF
+    (but for a final CR, which a LF in the next read may complete), no empty
+    line, none at its start, and within the size limit (so its LF form is
+    too; the verdict is left to the bytes that complete it)."""
     crlfs = tail.count(b"\r\n")
     return (
         tail.count(b"\n") == crlfs

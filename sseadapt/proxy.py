@@ -49,7 +49,8 @@ Logging: logger ``sseadapt.proxy``; one INFO line per request, lifecycle at DEBU
 
 Upstream connections: streams are spread over small pools (one httpx client
 per 32 concurrent streams, up to 32), because httpcore places each request by
-scanning its whole pool; the request limit is the proxy's own semaphore.
+scanning its whole pool; the request limit is the proxy's own semaphore. Each
+pool keeps up to 32 idle connections for reuse (httpx's keep-alive expiry).
 """
 
 from __future__ import annotations
