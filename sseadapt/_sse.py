@@ -114,10 +114,8 @@ _WINDOW: Final = 64 * 1024
 #: Events longer than this take the long-event paths (decoded in place, not
 #: walked as lines).
 _SHORT: Final = 512
-#: The payload of a ``data: X`` line, without and with its CR.
+#: The payload of a ``data: X`` line.
 _PAYLOAD: Final = itemgetter(slice(6, None))
-_PAYLOAD_CRLF: Final = itemgetter(slice(6, -1))
-_LAST_BYTE: Final = itemgetter(-1)
 
 
 def _event_name(cache: dict[bytes, str], line: bytes) -> Union[str, None]:
@@ -598,28 +596,35 @@ class SSEParser:
         the two shapes Anthropic and OpenAI streams use, ``event: N`` +
         ``data: X`` or ``data: X`` alone; return where it stopped.
 
-        The region is split into lines once and walked a block (2 or 3 lines)
-        at a time; the first block of another shape stops the walk, and the
-        caller interprets the rest. With CRLF the lines keep their CR, and
-        both :meth:`_emit_all` and the walk check that each line holds exactly
-        one CR, at its end, so the lines are exactly the CRLF-terminated lines
-        of the stream (a lone CR or LF stops them).
+        The usual case, every block of one shape, is checked and dispatched
+        whole by :meth:`_emit_all`. A CRLF region is split for it by
+        ``bytes.splitlines()``, which breaks at CR, LF and CRLF, exactly an
+        event stream's line ends, so its lines hold no CR and are checked as
+        LF lines are. Otherwise the region is split at LF and walked a block
+        (2 or 3 lines) at a time; the first block of another shape stops the
+        walk, and the caller interprets the rest. With CRLF the walked lines
+        keep their CR, and each is checked to hold exactly one, at its end
+        (a lone CR or LF stops the walk).
         """
-        lines = data[start : stop - 1].split(b"\n")  # one line break of the final blank line left off
+        lines = data[start:stop].splitlines() if crlf else data[start : stop - 1].split(b"\n")  # (LF: the final blank line's second LF left off)
         first = lines[0]
         event_shaped = first[:7] == b"event: "
         if event_shaped:
-            names = self._lines_crlf if crlf else self._lines
-            get = names.get
             if not len(lines) % 3:
-                found: list[Any] = list(map(get, lines[0::3]))  # names, or None for a line not in the cache
-                if None not in found and self._emit_all(found, lines[1::3], lines[2::3], crlf):
-                    return stop
+                heads = lines[0::3]
+                found: list[Any] = list(map(self._lines.get, heads))  # names, or None for a line not in the cache
+                if None not in found or None not in (found := [name or _event_name(self._lines, head) for name, head in zip(found, heads)]):
+                    if self._emit_all(found, lines[1::3], lines[2::3]):
+                        return stop
         elif first[:6] == b"data: ":
-            if not len(lines) % 2 and self._emit_all(None, lines[0::2], lines[1::2], crlf):
+            if not len(lines) % 2 and self._emit_all(None, lines[0::2], lines[1::2]):
                 return stop
         else:
             return start
+        if crlf:
+            lines = data[start : stop - 1].split(b"\n")  # the walk counts line lengths: the lines keep their CR
+        names = self._lines_crlf if crlf else self._lines
+        get = names.get
         queue = self._queue
         before = len(queue)
         emit = queue.append
@@ -678,31 +683,18 @@ class SSEParser:
             return stop
         return start + sum(map(len, lines[:used])) + used
 
-    def _emit_all(self, names: Union[list[str], None], data_lines: list[bytes], blanks: list[bytes], crlf: bool) -> bool:
+    def _emit_all(self, names: Union[list[str], None], data_lines: list[bytes], blanks: list[bytes]) -> bool:
         """:meth:`_shaped`'s usual case, every block of one shape: check all the
         blocks, then build their events in C (``map``/``zip``, no bytecode per
         event). False, having dispatched nothing, if any block is not of the
         shape or a data line is not valid UTF-8 (the walk then takes them).
-
-        With CRLF every line must hold exactly one CR, at its end: the names
-        are exact keys of the CRLF name cache, the blank lines must be
-        ``b"\\r"``, and each data line must end with CR while no payload (the
-        line without ``data: `` and its last byte) holds one, which one search
-        of the joined payloads checks."""
+        The lines hold no line break (split at LF, or by ``splitlines()``)."""
         # Byte strings sharing a prefix are contiguous in sorted order: if the
         # least and the greatest data line start with "data: ", all do.
-        if min(data_lines)[:6] != b"data: " or max(data_lines)[:6] != b"data: ":
-            return False
-        if crlf:
-            if blanks.count(b"\r") != len(blanks) or list(map(_LAST_BYTE, data_lines)).count(13) != len(data_lines):
-                return False
-            payloads = list(map(_PAYLOAD_CRLF, data_lines))
-            if 13 in b"".join(payloads):
-                return False
-        elif any(blanks):
+        if min(data_lines)[:6] != b"data: " or max(data_lines)[:6] != b"data: " or any(blanks):
             return False
         try:
-            texts = list(map(bytes.decode, payloads if crlf else map(_PAYLOAD, data_lines)))
+            texts = list(map(bytes.decode, map(_PAYLOAD, data_lines)))
         except UnicodeDecodeError:
             return False
         self._queue.extend(map(_make_event, repeat(ServerSentEvent), zip(names or repeat("message"), texts, repeat(self._last_id), repeat(None))))

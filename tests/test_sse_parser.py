@@ -556,6 +556,23 @@ def test_crlf_reads_taken_by_iter_events() -> None:
     assert list(iter_events(chunks)) == expected
 
 
+def test_crlf_runs_with_other_line_ends_in_the_usual_shape() -> None:
+    # A CRLF run is split by splitlines() for its usual case, where a lone CR
+    # or LF ends a line too; the run is still dispatched as the stream says.
+    blocks = [b"event: e\r\ndata: %d\r\n\r\n" % i for i in range(40)]
+    blocks[5] = b"event: e\rdata: lone CR\r\n\r\n"
+    blocks[9] = b"event: e\ndata: lone LF\r\n\r\n"
+    blocks[13] = b"event: e\r\ndata: ends with CR\r\r\n"  # the CR ends the data line, the CRLF is the blank line
+    blocks[17] = b"event: e\r\ndata: x\ry\r\n\r\n"  # "y" is a field line of its own (ignored)
+    wire = b": hi\r\n" + b"".join(blocks)
+    expected = parse_all([wire[i : i + 1] for i in range(len(wire))])
+    assert [expected[i].data for i in (5, 9, 13, 17)] == ["lone CR", "lone LF", "ends with CR", "x"]
+    for size in (256, 700, 4096, len(wire)):
+        chunks = [wire[i : i + size] for i in range(0, len(wire), size)]
+        assert list(iter_events(chunks)) == expected, size
+        assert parse_all(chunks) == expected, size
+
+
 _CRLF_RUN = b"".join(b"event: e\r\ndata: %d\r\n\r\n" % i for i in range(20))  # a network read of short events
 # (Each case starts with a comment read: iter_events takes reads itself only
 # once the parser has seen the stream's start, which may hold a BOM.)
