@@ -528,7 +528,7 @@ class SSEParser:
         they are dropped, so a held block never starts with one and its size
         is the event's size.
         """
-        if not self._pending and piece[0] == 10:
+        if not self._pending_size and piece[0] == 10:  # (iter_events may hold b"")
             piece = piece.lstrip(b"\n")
             if not piece:
                 return
@@ -991,15 +991,16 @@ def _event_batches(chunks: Iterable[bytes], max_event_size: int) -> Iterator[Ite
     room = limit  # bytes the held block may still grow by
     crlf_tail: Union[bytes, None] = None  # the open block after a CRLF read, as received (plain is False)
     crlf_start = -1  # >= 0: run data[crlf_start:stop] (CRLF kept), then hold `tail` as received
+    fast = False  # plain and not ends_lf: a line-free chunk needs no state change
     for raw in chunks:
-        if 10 not in raw and 13 not in raw and plain:
-            # Inside a line: hold it (the most common small chunk).
-            if raw:
-                hold(raw)
-                extra += len(raw)
-                ends_lf = False
-                if extra > room:
-                    raise parser._overflow(base + extra, extra + dropped, False)
+        if fast and 10 not in raw and 13 not in raw:
+            # Inside a line: hold it (the most common small chunk). An empty
+            # chunk is held too: no test for it here, so nothing may take a
+            # non-empty `pending` to mean bytes are held (sizes say that).
+            hold(raw)
+            extra += len(raw)
+            if extra > room:
+                raise parser._overflow(base + extra, extra + dropped, False)
             continue
         if after_cr and raw:  # (plain is False after a CR)
             # The CR ending the last chunk was a line break; a LF starting
@@ -1009,6 +1010,7 @@ def _event_batches(chunks: Iterable[bytes], max_event_size: int) -> Iterator[Ite
                 raw = raw[1:]
                 dropped += 1
         if not raw:
+            fast = plain and not ends_lf
             continue
         if plain:
             chunk = raw
@@ -1028,7 +1030,7 @@ def _event_batches(chunks: Iterable[bytes], max_event_size: int) -> Iterator[Ite
                 elif ends_lf and chunk[0] == 10:
                     blank = -1  # the blank line straddles: the held block ends with the LF before it
                 elif (blank := chunk.find(b"\n\n")) < 0:
-                    if chunk[0] == 10 and not pending:
+                    if chunk[0] == 10 and not base + extra:  # (pending may hold b"")
                         chunk = chunk.lstrip(b"\n")  # empty lines before a block (as _hold)
                     if raw is not chunk:
                         dropped += len(raw) - len(chunk)
@@ -1040,6 +1042,7 @@ def _event_batches(chunks: Iterable[bytes], max_event_size: int) -> Iterator[Ite
                         ends_lf = chunk[-1] == 10
                         if extra - ends_lf > room:
                             raise parser._overflow(base + extra, extra + dropped, ends_lf)
+                    fast = plain and not ends_lf
                     continue
                 if blank >= -1 and chunk.find(b"\n\n", blank + 2) >= 0:
                     blank = -2  # more than one block: the parser's run
@@ -1055,11 +1058,17 @@ def _event_batches(chunks: Iterable[bytes], max_event_size: int) -> Iterator[Ite
                 else:
                     last = _last_blank(raw, 0, size)
                 if last == -1:
-                    hold(raw)  # no blank line
+                    # No blank line; an empty line starting a block is dropped (as _hold).
+                    if raw[0] == 10 and not base + extra:
+                        raw = raw[1:]
+                        size -= 1
+                        dropped += 1
+                    hold(raw)
                     extra += size
                     ends_lf = raw[-1] == 10
                     if extra - ends_lf > room:
                         raise parser._overflow(base + extra, extra + dropped, ends_lf)
+                    fast = plain and not ends_lf
                     continue
                 if last >= 0 and size <= _WINDOW and extra + last + 2 <= room:
                     # A network read of short events: the held block and the
@@ -1151,6 +1160,7 @@ def _event_batches(chunks: Iterable[bytes], max_event_size: int) -> Iterator[Ite
                 if cr_end:
                     after_cr, plain = True, False
                 room = limit - base
+                fast = plain and not ends_lf
                 continue
         elif crlf_tail is not None:
             # After a CRLF read, the open block is held as received, nothing
@@ -1174,6 +1184,7 @@ def _event_batches(chunks: Iterable[bytes], max_event_size: int) -> Iterator[Ite
             crlf_tail = tail or None
             plain = crlf_tail is None
             crlf_start = -1
+            fast = plain and not ends_lf
             continue
         parser._sync(base + extra, extra + dropped + len(raw), ends_lf)
         if crlf_tail is not None:
@@ -1194,6 +1205,7 @@ def _event_batches(chunks: Iterable[bytes], max_event_size: int) -> Iterator[Ite
         base = parser._pending_size
         extra = dropped = 0
         room = limit - base
+        fast = plain and not ends_lf
     parser._sync(base + extra, extra + dropped, ends_lf)
     if crlf_tail is not None:
         feed(crlf_tail)  # only held: it completes no block (_plain_crlf_tail)

@@ -44,6 +44,48 @@ def test_case_crlf_variant(case: Case) -> None:
             assert list(iter_events(chunks)) == case.events, ("iter_events", eol, label)
 
 
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_case_with_empty_chunks_between_bytes(case: Case) -> None:
+    # iter_events holds a line-free chunk without testing it for emptiness,
+    # so b"" may sit in the held pieces: events, when they come out and the
+    # limit verdict must be as without it.
+    for eol in (b"\n", b"\r\n", b"\r"):
+        wire = case.wire if eol == b"\n" else case.wire.replace(b"\n", eol)
+        if eol != b"\n" and b"\r" in case.wire:
+            continue
+        chunks = [b""]
+        for i in range(len(wire)):
+            chunks += [wire[i : i + 1], b""]
+        assert list(iter_events(chunks)) == case.events, eol
+        assert list(iter_events([b"", b"", wire, b""])) == case.events, eol
+        assert_each_event_before_the_next_read(chunks)
+        for limit in (1, 5, 12):
+            assert_same_limit_verdict(wire, chunks, limit)
+
+
+@pytest.mark.parametrize(
+    "chunks",
+    [
+        [b"", b"\n\ndata: a\n\n"],
+        [b"", b"\n", b"", b"\ndata: a\n\n"],
+        [b"data: a\n\n", b"", b"\n", b"", b"\ndata: b\n\n"],
+        [b"data: a\n\n", b"", b"\n\n\ndata: b\n", b"", b"\n"],
+        [b"data: a\n", b"", b"\n", b"", b"data: b\n\n"],
+        [b"data: a\r", b"", b"\n", b"", b"\r\ndata: b\r\n\r\n"],
+        [b"data: a\n\n", b"", b"\n", b"data: b", b"cd"],  # the LF must not count towards the limit
+    ],
+)
+def test_iter_events_empty_chunks_around_blank_lines(chunks: list[bytes]) -> None:
+    # An empty line starting a block is dropped only when nothing is held:
+    # a held b"" must not count as held bytes.
+    expected = parse_all([c for c in chunks if c])
+    assert expected[0] == ev("a")
+    assert list(iter_events(chunks)) == expected
+    assert_each_event_before_the_next_read(chunks)
+    for limit in range(1, 12):
+        assert_same_limit_verdict(b"".join(chunks), chunks, limit)
+
+
 def test_next_event_signals() -> None:
     parser = SSEParser()
     assert parser.next_event() is NEED_DATA
@@ -489,6 +531,18 @@ def test_empty_lines_next_to_an_event_are_not_part_of_it(wire: bytes, limit: int
         assert parse_all(chunks, max_event_size=limit) == events, cut
         assert list(iter_events(chunks, max_event_size=limit)) == events, cut
     assert parse_all([wire[i : i + 1] for i in range(len(wire))], max_event_size=limit) == events
+
+
+def test_long_read_starting_with_an_empty_line() -> None:
+    # A network read with no blank line, after a complete event, starting with
+    # an empty line: the event it starts is exactly at the limit (iter_events
+    # once held the read with its LF and called the event too large).
+    long = b"data: " + b"x" * 300
+    for head in ([b"data: a\n\n"], [b"data: a\n\n", b""], [b": c\n", b"\n"]):
+        chunks = head + [b"\n" + long, b"\n\n"]
+        assert list(iter_events(chunks, max_event_size=len(long)))[-1] == ev("x" * 300)
+        for limit in (len(long) - 1, len(long), len(long) + 1):
+            assert_same_limit_verdict(b"".join(chunks), chunks, limit)
 
 
 def test_crlf_run_with_an_lf_event_line_and_a_lone_cr() -> None:
