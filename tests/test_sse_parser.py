@@ -338,9 +338,10 @@ def shaped_stream(draw: st.DrawFn) -> bytes:
     blocks = draw(st.lists(_block, max_size=40))
     mixed = draw(st.booleans())
     stream_eol = draw(_eol)
+    empty_lines = [b""] * draw(st.sampled_from([1, 1, 1, 2, 3]))  # a blank line, or more
     out = []
     for lines in blocks:
-        for line in lines + [b""]:
+        for line in lines + empty_lines:
             out.append(line + (draw(_eol) if mixed else stream_eol))
     out.append(draw(st.sampled_from([b"", b"data: unterminated", b"event: x\n", b"\r"])))
     return b"".join(out)
@@ -349,10 +350,15 @@ def shaped_stream(draw: st.DrawFn) -> bytes:
 @st.composite
 def shaped_stream_and_cuts(draw: st.DrawFn) -> tuple[bytes, list[bytes]]:
     wire = draw(shaped_stream())
-    size = draw(st.sampled_from([0, 1, 3, 7, 64, 255, 256, 1000, 4096]))
-    if size:
+    size = draw(st.sampled_from([0, -1, 1, 3, 7, 64, 255, 256, 1000, 4096]))
+    if size > 0:
         return wire, [wire[i : i + size] for i in range(0, len(wire), size)]
-    cuts = sorted(draw(st.lists(st.integers(0, len(wire)), max_size=12)))
+    if size < 0:
+        # Each chunk starts with a line break: the held state turns between
+        # the line breaks of a blank line or of empty lines.
+        cuts = [i for i, byte in enumerate(wire) if byte in b"\r\n"]
+    else:
+        cuts = sorted(draw(st.lists(st.integers(0, len(wire)), max_size=12)))
     return wire, [wire[a:b] for a, b in zip([0] + cuts, cuts + [len(wire)])]
 
 
@@ -362,6 +368,25 @@ def test_shaped_streams_limit_verdict(sample: tuple[bytes, list[bytes]], limit: 
     # Long events in network-sized chunks take iter_events' own paths for
     # chunks inside a long event; they must stop where the parser stops.
     assert_same_limit_verdict(*sample, limit)
+
+
+@st.composite
+def shaped_stream_cuts_and_a_limit_at_an_event(draw: st.DrawFn) -> tuple[bytes, list[bytes], int]:
+    """A limit at (or one byte either side of) the size of one of the stream's
+    events: where the verdict turns on the last byte counted."""
+    wire, chunks = draw(shaped_stream_and_cuts())
+    lf = wire.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    sizes = [len(block.strip(b"\n")) for block in lf.split(b"\n\n") if block.strip(b"\n")]
+    if draw(st.booleans()):  # empty chunks here and there
+        chunks = [piece for chunk in chunks for piece in ([chunk, b""] if draw(st.booleans()) else [chunk])]
+    limit = max(1, draw(st.sampled_from(sizes or [1])) + draw(st.sampled_from([-1, 0, 1])))
+    return wire, chunks, limit
+
+
+@given(shaped_stream_cuts_and_a_limit_at_an_event())
+@settings(max_examples=300, deadline=None)
+def test_shaped_streams_limit_verdict_at_an_event_size(sample: tuple[bytes, list[bytes], int]) -> None:
+    assert_same_limit_verdict(*sample)
 
 
 @given(shaped_stream_and_cuts())
