@@ -146,13 +146,24 @@ PARTICIPANTS: tuple[Participant, ...] = (
 
 
 def load_parser(spec: str) -> Participant:
-    """A user's ``module:factory`` as a participant."""
+    """A user's ``module:factory`` as a participant.
+
+    The module is imported and the factory looked up here, so a typo is a
+    ``ValueError`` naming it (the CLI's usage error), not a result row.
+    """
     module_name, sep, attr = spec.partition(":")
-    if not sep:
+    if not sep or not module_name or not attr:
         raise ValueError(f"--parser takes module:factory, not {spec!r}")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ValueError(f"--parser {spec}: cannot import {module_name!r} ({exc})") from exc
+    make = getattr(module, attr, None)
+    if not callable(make):
+        raise ValueError(f"--parser {spec}: {module_name!r} has no callable {attr!r}")
 
     def factory() -> Parse:
-        parse: Parse = getattr(importlib.import_module(module_name), attr)()
+        parse: Parse = make()
         return parse
 
     return Participant(spec, factory)
@@ -223,6 +234,9 @@ def run_bench(
                     parse = part.factory()
                 except ImportError as exc:
                     local.append(BenchResult(wl, ch, part.name, "not installed", detail=str(exc)))
+                    continue
+                except Exception as exc:  # a user's factory failing is a result, not a crash
+                    local.append(BenchResult(wl, ch, part.name, "error", detail=f"{type(exc).__name__}: {exc}"[:200]))
                     continue
                 # The check on a prefix (ending at an event) first, to bound the
                 # cost of slow peers.

@@ -1,0 +1,205 @@
+"""``sseadapt bench``: the equality check before timing, result rows, tables, JSON, the CLI.
+
+Small workloads and one round: these tests check what the harness reports,
+never how fast anything is.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sseadapt import ServerSentEvent, iter_events
+from sseadapt._bench import PARTICIPANTS, BenchResult, Participant, format_summary, format_table, load_parser, run_bench
+
+SIZE = 20_000
+SSEADAPT, FLOOR = PARTICIPANTS[0], PARTICIPANTS[-1]
+
+
+def _good() -> Any:
+    return iter_events
+
+
+def _alters_one_event() -> Any:
+    def parse(chunks: Iterable[bytes]) -> Iterator[ServerSentEvent]:
+        for i, event in enumerate(iter_events(chunks)):
+            yield ServerSentEvent(event.event, event.data + "!" if i == 3 else event.data)
+
+    return parse
+
+
+def _drops_the_last_event() -> Any:
+    return lambda chunks: list(iter_events(chunks))[:-1]
+
+
+def _raises() -> Any:
+    def parse(chunks: Iterable[bytes]) -> Iterator[ServerSentEvent]:
+        raise RuntimeError("boom")
+        yield  # pragma: no cover
+
+    return parse
+
+
+def _not_installed() -> Any:
+    raise ImportError("No module named 'nothere'")
+
+
+def _factory_fails() -> Any:
+    raise KeyError("config")
+
+
+PARTS = [
+    SSEADAPT,
+    Participant("good", _good),
+    Participant("alters", _alters_one_event),
+    Participant("drops", _drops_the_last_event),
+    Participant("raises", _raises),
+    Participant("absent", _not_installed),
+    Participant("broken-factory", _factory_fails),
+    FLOOR,
+]
+
+
+def by_name(results: list[BenchResult]) -> dict[str, BenchResult]:
+    return {r.participant: r for r in results}
+
+
+@pytest.mark.parametrize("workload", ["messages", "crlf"])
+@pytest.mark.parametrize("chunking", ["whole", "net", "tiny"])
+def test_every_outcome_is_reported_and_only_agreeing_parsers_are_timed(workload: str, chunking: str) -> None:
+    results = run_bench([workload], [chunking], PARTS, rounds=1, size=SIZE)
+    rows = by_name(results)
+    assert [r.participant for r in results] == [p.name for p in PARTS]  # in the participants' order
+    assert {(r.workload, r.chunking) for r in results} == {(workload, chunking)}
+    for name in ("sseadapt", "good", "floor"):
+        assert rows[name].status == "ok", rows[name]
+        assert (rows[name].mb_per_s or 0) > 0 and (rows[name].events_per_s or 0) > 0
+    assert rows["sseadapt"].ratio == 1.0
+    assert rows["alters"].status == "mismatch"
+    assert rows["alters"].detail.startswith("event 3: expected ")
+    assert rows["drops"].status == "mismatch"
+    counts = re.fullmatch(r"(\d+) events, expected (\d+)", rows["drops"].detail)
+    assert counts is not None and int(counts[2]) == int(counts[1]) + 1
+    assert (rows["raises"].status, rows["raises"].detail) == ("error", "RuntimeError: boom")
+    assert (rows["absent"].status, rows["absent"].detail) == ("not installed", "No module named 'nothere'")
+    assert (rows["broken-factory"].status, rows["broken-factory"].detail) == ("error", "KeyError: 'config'")
+    for name in ("alters", "drops", "raises", "absent", "broken-factory"):
+        assert rows[name].mb_per_s is None and rows[name].ratio is None, name  # never timed
+
+
+def test_a_mismatch_past_the_checked_prefix_is_caught() -> None:
+    # The first check runs on a ~200 KB prefix; a parser that only goes wrong
+    # later must still be reported, from the check over the whole workload.
+    def late() -> Any:
+        def parse(chunks: Iterable[bytes]) -> Iterator[ServerSentEvent]:
+            for i, event in enumerate(iter_events(chunks)):
+                yield ServerSentEvent(event.event, "late" if i == 5000 else event.data)
+
+        return parse
+
+    results = run_bench(["messages"], ["net"], [SSEADAPT, Participant("late", late)], rounds=1, size=1_000_000)
+    assert by_name(results)["late"].status == "mismatch"
+    assert by_name(results)["late"].detail.startswith("event 5000: expected ")
+
+
+def test_time_cap_skips_a_participant_estimated_too_slow() -> None:
+    results = run_bench(["messages"], ["net"], [SSEADAPT, Participant("good", _good)], rounds=1, size=SIZE, time_cap=1e-9)
+    assert all(r.status == "too slow" and r.detail.startswith("estimated ") for r in results)
+
+
+def test_tables_show_each_row_and_the_summary_ratios() -> None:
+    results = run_bench(["messages"], ["net"], PARTS, rounds=1, size=SIZE)
+    table = format_table(results).splitlines()
+    assert len(table) == 2 + len(PARTS)
+    assert any(line.startswith("| messages | net | alters | mismatch |") for line in table)
+    assert any(line.startswith("| messages | net | sseadapt |") and line.endswith("| 1.00x |") for line in table)
+    summary = format_summary(results).splitlines()
+    assert len(summary) == 3
+    cells = [c.strip() for c in summary[2].strip("|").split("|")]
+    ours, good, floor = (by_name(results)[name].mb_per_s for name in ("sseadapt", "good", "floor"))
+    assert ours and good and floor
+    # The fastest peer is the only timed peer, "good"; floor is not a peer.
+    assert cells == ["messages", "net", f"{ours:.1f}", "good", f"{good:.1f}", f"{ours / good:.2f}x", f"{ours / floor:.2f}x"]
+
+
+def test_load_parser_refuses_what_it_cannot_use() -> None:
+    for spec, message in [
+        ("json", "takes module:factory"),
+        (":f", "takes module:factory"),
+        ("json:", "takes module:factory"),
+        ("no_such_module_here:f", "cannot import 'no_such_module_here'"),
+        ("json:no_such_name", "has no callable 'no_such_name'"),
+        ("json:__doc__", "has no callable '__doc__'"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            load_parser(spec)
+    assert load_parser("sseadapt._bench:_sseadapt").factory() is iter_events
+
+
+USER_PARSER = textwrap.dedent(
+    '''
+    from sseadapt import iter_events
+
+    def factory():
+        return iter_events
+
+    def wrong():
+        return lambda chunks: [e for e in iter_events(chunks) if e.event != "ping"]
+    '''
+)
+
+
+def sseadapt_script() -> str:
+    script = Path(sys.executable).parent / "sseadapt"
+    assert script.exists(), "the package's console script is installed with it"
+    return str(script)
+
+
+def test_cli_puts_a_users_parser_in_the_table_and_writes_json(tmp_path: Path) -> None:
+    # Run as users do, the installed `sseadapt` script from the directory
+    # holding their parser module (not on the script's own sys.path).
+    (tmp_path / "my_sse_parser.py").write_text(USER_PARSER)
+    out = tmp_path / "bench.json"
+    proc = subprocess.run(
+        [sseadapt_script(), "bench", "--workload", "messages", "--chunking", "net", "--size", str(SIZE), "--rounds", "1",
+         "--only", "floor", "--parser", "my_sse_parser:factory", "--parser", "my_sse_parser:wrong", "--json", str(out)],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.startswith("# ") and "messages/net: " in proc.stderr
+    stdout = proc.stdout.splitlines()
+    assert any(line.startswith("| messages | net | my_sse_parser:factory |") for line in stdout)
+    assert any(line.startswith("| messages | net | my_sse_parser:wrong | mismatch |") for line in stdout)
+    report = json.loads(out.read_text())
+    assert report["machine"]
+    statuses = {r["participant"]: r["status"] for r in report["results"]}
+    assert statuses == {"sseadapt": "ok", "floor": "ok", "my_sse_parser:factory": "ok", "my_sse_parser:wrong": "mismatch"}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--rounds", "0"], "argument --rounds: must be more than 0"),
+        (["--rounds", "1.5"], "argument --rounds: not an integer"),
+        (["--size", "-5"], "argument --size: must be more than 0"),
+        (["--time-cap", "nan"], "argument --time-cap: must be more than 0"),
+        (["--parser", "no_such_module_here:f"], "cannot import 'no_such_module_here'"),
+        (["--parser", "json:nope"], "'json' has no callable 'nope'"),
+        (["--workload", "nope"], "argument --workload: invalid choice"),
+    ],
+)
+def test_cli_usage_errors_exit_2_with_a_message(args: list[str], message: str) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "sseadapt", "bench", *args], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr
