@@ -98,6 +98,11 @@ _STREAMS_PER_POOL = 32
 _MAX_POOLS = 32
 
 
+def _positive(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
+        raise ValueError(f"ProxyConfig.{attribute.name} must be a number above 0, not {value!r}")
+
+
 @attrs.frozen(kw_only=True)
 class ProxyConfig:
     """The proxy's configuration (immutable; one per process)."""
@@ -105,24 +110,24 @@ class ProxyConfig:
     #: Base URL of the one upstream, e.g. ``https://api.anthropic.com``.
     upstream: str
     #: Which API ``/v1/complete`` requests are sent to upstream.
-    upstream_api: Literal["messages", "complete"] = "messages"
+    upstream_api: Literal["messages", "complete"] = attrs.field(default="messages", validator=attrs.validators.in_(("messages", "complete")))
     #: Model for legacy aliases (``claude-v1*``, ``claude-instant*``, ``claude-1*``, ``claude-2*``) (D15).
     default_model: Union[str, None] = None
     #: Exact model renames (D15).
     model_map: Mapping[str, str] = attrs.field(factory=dict)
     #: Largest request body accepted, in bytes (413 above).
-    max_body_size: int = 10 * 1024 * 1024
+    max_body_size: int = attrs.field(default=10 * 1024 * 1024, validator=_positive)
     #: Seconds to connect to the upstream (504 when exceeded).
-    connect_timeout: float = 10.0
+    connect_timeout: float = attrs.field(default=10.0, validator=_positive)
     #: Seconds the upstream may stay silent, before and during a stream.
-    idle_timeout: float = 300.0
+    idle_timeout: float = attrs.field(default=300.0, validator=_positive)
     #: Largest single SSE event accepted from the upstream.
-    max_event_size: int = 16 * 1024 * 1024
+    max_event_size: int = attrs.field(default=16 * 1024 * 1024, validator=_positive)
     #: Concurrent upstream requests (those beyond it wait up to
     #: ``connect_timeout``, then get 503).
-    max_upstream_connections: int = 1000
+    max_upstream_connections: int = attrs.field(default=1000, validator=_positive)
     #: Legacy output ping policy (D2): ``"drop"`` or ``"keep"``.
-    legacy_ping: Literal["drop", "keep"] = "drop"
+    legacy_ping: Literal["drop", "keep"] = attrs.field(default="drop", validator=attrs.validators.in_(("drop", "keep")))
 
     def to_json(self) -> str:
         return json.dumps(attrs.asdict(self))

@@ -86,3 +86,46 @@ def test_proxy_command_with_builtin_upstream(workers: int) -> None:
 def test_proxy_command_refuses_a_bad_upstream() -> None:
     proc = subprocess.run([sys.executable, "-m", "sseadapt", "proxy", "--upstream", "ftp://x"], capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert proc.returncode == 2 and "http(s) URL" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--workers", "0"], "argument --workers: must be more than 0"),
+        (["--max-upstream-connections", "0"], "argument --max-upstream-connections: must be more than 0"),
+        (["--max-body-size", "-1"], "argument --max-body-size: must be more than 0"),
+        (["--connect-timeout", "0"], "argument --connect-timeout: must be more than 0"),
+        (["--idle-timeout", "-1"], "argument --idle-timeout: must be more than 0"),
+        (["--idle-timeout", "inf"], "argument --idle-timeout: must be more than 0"),
+        (["--idle-timeout", "soon"], "argument --idle-timeout: not a number"),
+        (["--workers", "2.5"], "argument --workers: not an integer"),
+        (["--demo-delay", "-0.1"], "argument --demo-delay: must be 0 or more"),
+        (["--demo-fault", "gremlins"], "argument --demo-fault: invalid choice"),
+        (["--listen", "127.0.0.1:99999"], "port from 1 to 65535"),
+        (["--listen", "127.0.0.1:0"], "port from 1 to 65535"),
+    ],
+)
+def test_proxy_command_refuses_bad_settings_before_serving(args: list[str], message: str) -> None:
+    # Each used to be accepted, and the proxy started with it.
+    proc = subprocess.run(
+        [sys.executable, "-m", "sseadapt", "proxy", "--upstream", "builtin", *args],
+        capture_output=True, text=True, timeout=60, cwd=ROOT, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 2, proc.stderr
+    assert message in proc.stderr
+    assert "sseadapt proxy on" not in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(("args", "message"), [(["--delay", "-1"], "must be 0 or more"), (["--fault", "gremlins"], "invalid choice")])
+def test_demo_command_refuses_bad_settings(args: list[str], message: str) -> None:
+    proc = subprocess.run([sys.executable, "-m", "sseadapt", "demo", *args], capture_output=True, text=True, timeout=60, cwd=ROOT, check=False)
+    assert proc.returncode == 2 and message in proc.stderr, proc.stderr
+
+
+def test_the_fault_choices_are_the_upstreams_faults() -> None:
+    from typing import get_args
+
+    from sseadapt._cli_serve import _FAULTS
+    from sseadapt.upstream import Fault
+
+    assert _FAULTS == list(get_args(Fault))

@@ -415,3 +415,24 @@ def test_bad_legacy_request_is_400_in_legacy_shape(serve: Callable[..., Any], bo
     assert response.json()["error"]["type"] == "invalid_request_error"
     assert message in response.json()["error"]["message"]
     assert app.log == []
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        {"max_body_size": 0},
+        {"connect_timeout": 0},
+        {"idle_timeout": -1.0},
+        {"idle_timeout": float("nan")},
+        {"max_event_size": 0},
+        {"max_upstream_connections": 0},
+        {"max_upstream_connections": True},
+        {"connect_timeout": "10"},
+        {"upstream_api": "chat"},
+        {"legacy_ping": "sometimes"},
+    ],
+)
+def test_proxy_config_refuses_settings_it_cannot_work_with(setting: dict[str, Any]) -> None:
+    name = next(iter(setting))
+    with pytest.raises(ValueError, match=name):
+        ProxyConfig(upstream="http://127.0.0.1:1", **setting)
