@@ -5,26 +5,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable
 from typing import Any
 
+from ._cli_types import number
 from ._workloads import CHUNKINGS, DEFAULT_SIZE, WORKLOADS
 
 __all__ = ["register"]
-
-
-def _positive(kind: Callable[[str], float]) -> Callable[[str], float]:
-    def parse(text: str) -> float:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not {'an integer' if kind is int else 'a number'}: {text!r}") from None
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"must be more than 0: {text!r}")
-        return value
-
-    parse.__name__ = kind.__name__  # argparse names the type in its messages
-    return parse
 
 
 def register(sub: Any) -> None:
@@ -39,9 +25,9 @@ def register(sub: Any) -> None:
     bench.add_argument("--chunking", action="append", choices=list(CHUNKINGS), help="repeatable (default: all)")
     bench.add_argument("--parser", action="append", default=[], metavar="MODULE:FACTORY", help="add your own parser: FACTORY() returns a callable from an iterable of bytes chunks to events with .event and .data; MODULE is imported from the working directory or sys.path (repeatable)")
     bench.add_argument("--only", action="append", default=[], metavar="NAME", help="measure only these participants (sseadapt is always measured)")
-    bench.add_argument("--rounds", type=_positive(int), default=5, help="interleaved rounds (default 5)")
-    bench.add_argument("--size", type=_positive(int), default=DEFAULT_SIZE, help="bytes per workload, at least one whole stream (default 10,000,000)")
-    bench.add_argument("--time-cap", type=_positive(float), default=20.0, help="skip a participant whose run would take longer (s)")
+    bench.add_argument("--rounds", type=number(int), default=5, help="interleaved rounds (default 5)")
+    bench.add_argument("--size", type=number(int), default=DEFAULT_SIZE, help="bytes per workload, at least one whole stream (default 10,000,000)")
+    bench.add_argument("--time-cap", type=number(float), default=20.0, help="skip a participant whose run would take longer (s)")
     bench.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     bench.set_defaults(func=_cmd_bench)
 

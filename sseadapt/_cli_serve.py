@@ -8,9 +8,9 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Callable
 from typing import Any
 
+from ._cli_types import number
 from ._requests import DEFAULT_MODEL
 
 __all__ = ["register"]
@@ -28,22 +28,6 @@ def _listen(value: str) -> tuple[str, int]:
     if not sep or not port.isdigit() or not 0 < int(port) < 65536:
         raise argparse.ArgumentTypeError(f"--listen takes HOST:PORT with a port from 1 to 65535, not {value!r}")
     return host.strip("[]") or "127.0.0.1", int(port)
-
-
-def _number(kind: Callable[[str], float], *, zero_ok: bool = False) -> Callable[[str], float]:
-    """An argparse type: a number above 0 (or at least 0)."""
-
-    def parse(text: str) -> float:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not {'an integer' if kind is int else 'a number'}: {text!r}") from None
-        if not (value >= 0 if zero_ok else value > 0) or value == float("inf"):
-            raise argparse.ArgumentTypeError(f"must be {'0 or more' if zero_ok else 'more than 0'}: {text!r}")
-        return value
-
-    parse.__name__ = kind.__name__
-    return parse
 
 
 def _model_map(values: list[str]) -> dict[str, str]:
@@ -67,14 +51,14 @@ def register(sub: Any) -> None:
     proxy.add_argument("--upstream-api", choices=["messages", "complete"], default="messages", help="API /v1/complete requests use upstream (default messages)")
     proxy.add_argument("--default-model", default=None, help="model for legacy aliases such as claude-v1 or claude-2 (D15; default: %s)" % DEFAULT_MODEL)
     proxy.add_argument("--model-map", action="append", default=[], metavar="OLD=NEW", help="rename a requested model (repeatable)")
-    proxy.add_argument("--workers", type=_number(int), default=1, help="worker processes (default 1)")
-    proxy.add_argument("--max-body-size", type=_number(int), default=10 * 1024 * 1024, help="largest request body in bytes (413 above)")
-    proxy.add_argument("--connect-timeout", type=_number(float), default=10.0, help="seconds to connect upstream (default 10)")
-    proxy.add_argument("--idle-timeout", type=_number(float), default=300.0, help="seconds an upstream may stay silent (default 300)")
-    proxy.add_argument("--max-upstream-connections", type=_number(int), default=1000, help="concurrent upstream requests (default 1000); one more waits up to --connect-timeout, then gets 503")
+    proxy.add_argument("--workers", type=number(int), default=1, help="worker processes (default 1)")
+    proxy.add_argument("--max-body-size", type=number(int), default=10 * 1024 * 1024, help="largest request body in bytes (413 above)")
+    proxy.add_argument("--connect-timeout", type=number(float), default=10.0, help="seconds to connect upstream (default 10)")
+    proxy.add_argument("--idle-timeout", type=number(float), default=300.0, help="seconds an upstream may stay silent (default 300)")
+    proxy.add_argument("--max-upstream-connections", type=number(int), default=1000, help="concurrent upstream requests (default 1000); one more waits up to --connect-timeout, then gets 503")
     proxy.add_argument("--legacy-ping", choices=["drop", "keep"], default="drop", help="legacy clients: drop or keep upstream pings (D2)")
     proxy.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
-    proxy.add_argument("--demo-delay", type=_number(float, zero_ok=True), default=0.0, help="builtin upstream: seconds between events")
+    proxy.add_argument("--demo-delay", type=number(float, zero_ok=True), default=0.0, help="builtin upstream: seconds between events")
     proxy.add_argument("--demo-fault", default=None, choices=_FAULTS, help="builtin upstream: inject a fault")
     proxy.set_defaults(func=_cmd_proxy)
 
@@ -84,7 +68,7 @@ def register(sub: Any) -> None:
         description="Starts the built-in upstream and the proxy on loopback ports, sends a legacy (2023-01-01) "
         "streaming request through the proxy, prints the legacy stream as it arrives, and exits.",
     )
-    demo.add_argument("--delay", type=_number(float, zero_ok=True), default=0.05, help="seconds between upstream events (default 0.05)")
+    demo.add_argument("--delay", type=number(float, zero_ok=True), default=0.05, help="seconds between upstream events (default 0.05)")
     demo.add_argument("--fault", default=None, choices=_FAULTS, help="inject an upstream fault")
     demo.add_argument("--version", dest="client_version", default="2023-01-01", choices=["2023-01-01", "2023-06-01"], help="the client's anthropic-version (default 2023-01-01)")
     demo.add_argument("--upstream-api", choices=["messages", "complete"], default="messages")
