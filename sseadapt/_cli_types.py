@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Callable
 
 __all__ = ["number"]
@@ -16,7 +17,9 @@ def number(kind: Callable[[str], float], *, zero_ok: bool = False) -> Callable[[
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"not {'an integer' if kind is int else 'a number'}: {text!r}") from None
-        if not (value >= 0 if zero_ok else value > 0) or value == float("inf"):
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"must be a finite number: {text!r}")
+        if not (value >= 0 if zero_ok else value > 0):
             raise argparse.ArgumentTypeError(f"must be {'0 or more' if zero_ok else 'more than 0'}: {text!r}")
         return value
 

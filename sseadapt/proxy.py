@@ -100,7 +100,12 @@ _MAX_POOLS = 32
 
 def _positive(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
-        raise ValueError(f"ProxyConfig.{attribute.name} must be a number above 0, not {value!r}")
+        raise ValueError(f"ProxyConfig.{attribute.name} must be a finite number above 0, not {value!r}")
+
+
+def _positive_int(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"ProxyConfig.{attribute.name} must be an integer above 0, not {value!r}")
 
 
 @attrs.frozen(kw_only=True)
@@ -116,16 +121,16 @@ class ProxyConfig:
     #: Exact model renames (D15).
     model_map: Mapping[str, str] = attrs.field(factory=dict)
     #: Largest request body accepted, in bytes (413 above).
-    max_body_size: int = attrs.field(default=10 * 1024 * 1024, validator=_positive)
+    max_body_size: int = attrs.field(default=10 * 1024 * 1024, validator=_positive_int)
     #: Seconds to connect to the upstream (504 when exceeded).
     connect_timeout: float = attrs.field(default=10.0, validator=_positive)
     #: Seconds the upstream may stay silent, before and during a stream.
     idle_timeout: float = attrs.field(default=300.0, validator=_positive)
     #: Largest single SSE event accepted from the upstream.
-    max_event_size: int = attrs.field(default=16 * 1024 * 1024, validator=_positive)
+    max_event_size: int = attrs.field(default=16 * 1024 * 1024, validator=_positive_int)
     #: Concurrent upstream requests (those beyond it wait up to
     #: ``connect_timeout``, then get 503).
-    max_upstream_connections: int = attrs.field(default=1000, validator=_positive)
+    max_upstream_connections: int = attrs.field(default=1000, validator=_positive_int)
     #: Legacy output ping policy (D2): ``"drop"`` or ``"keep"``.
     legacy_ping: Literal["drop", "keep"] = attrs.field(default="drop", validator=attrs.validators.in_(("drop", "keep")))
 

@@ -190,7 +190,7 @@ def test_cli_puts_a_users_parser_in_the_table_and_writes_json(tmp_path: Path) ->
         (["--rounds", "0"], "argument --rounds: must be more than 0"),
         (["--rounds", "1.5"], "argument --rounds: not an integer"),
         (["--size", "-5"], "argument --size: must be more than 0"),
-        (["--time-cap", "nan"], "argument --time-cap: must be more than 0"),
+        (["--time-cap", "nan"], "argument --time-cap: must be a finite number"),
         (["--parser", "no_such_module_here:f"], "cannot import 'no_such_module_here'"),
         (["--parser", "json:nope"], "'json' has no callable 'nope'"),
         (["--workload", "nope"], "argument --workload: invalid choice"),

@@ -96,7 +96,7 @@ def test_proxy_command_refuses_a_bad_upstream() -> None:
         (["--max-body-size", "-1"], "argument --max-body-size: must be more than 0"),
         (["--connect-timeout", "0"], "argument --connect-timeout: must be more than 0"),
         (["--idle-timeout", "-1"], "argument --idle-timeout: must be more than 0"),
-        (["--idle-timeout", "inf"], "argument --idle-timeout: must be more than 0"),
+        (["--idle-timeout", "inf"], "argument --idle-timeout: must be a finite number"),
         (["--idle-timeout", "soon"], "argument --idle-timeout: not a number"),
         (["--workers", "2.5"], "argument --workers: not an integer"),
         (["--demo-delay", "-0.1"], "argument --demo-delay: must be 0 or more"),

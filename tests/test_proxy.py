@@ -427,6 +427,7 @@ def test_bad_legacy_request_is_400_in_legacy_shape(serve: Callable[..., Any], bo
         {"max_event_size": 0},
         {"max_upstream_connections": 0},
         {"max_upstream_connections": True},
+        {"max_upstream_connections": 2.5},
         {"connect_timeout": "10"},
         {"upstream_api": "chat"},
         {"legacy_ping": "sometimes"},
