@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -49,3 +51,15 @@ async def start_sse_response(receive: Any, send: Any) -> None:
     while (await receive()).get("more_body"):
         pass
     await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/event-stream")]})
+
+
+def run_sseadapt(*args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m sseadapt ARGS`` from the repository root (bounded), output as text."""
+    return subprocess.run([sys.executable, "-m", "sseadapt", *args], capture_output=True, text=True, timeout=60, cwd=ROOT, check=False)
+
+
+def assert_usage_error(proc: subprocess.CompletedProcess[str], message: str) -> None:
+    """Exit 2 with ``message`` on stderr, and no traceback."""
+    assert proc.returncode == 2, proc.stderr
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr

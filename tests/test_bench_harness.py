@@ -20,6 +20,8 @@ import pytest
 from sseadapt import ServerSentEvent, iter_events
 from sseadapt._bench import PARTICIPANTS, BenchResult, Participant, format_summary, format_table, load_parser, run_bench
 
+from .helpers import assert_usage_error, run_sseadapt
+
 SIZE = 20_000
 SSEADAPT, FLOOR = PARTICIPANTS[0], PARTICIPANTS[-1]
 
@@ -197,9 +199,4 @@ def test_cli_puts_a_users_parser_in_the_table_and_writes_json(tmp_path: Path) ->
     ],
 )
 def test_cli_usage_errors_exit_2_with_a_message(args: list[str], message: str) -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "sseadapt", "bench", *args], capture_output=True, text=True, timeout=60, check=False
-    )
-    assert proc.returncode == 2
-    assert message in proc.stderr
-    assert "Traceback" not in proc.stderr
+    assert_usage_error(run_sseadapt("bench", *args), message)

@@ -15,7 +15,7 @@ import pytest
 from sseadapt import iter_events
 from sseadapt.upstream import DEFAULT_TEXT
 
-from .helpers import ROOT
+from .helpers import ROOT, assert_usage_error, run_sseadapt
 
 BODY = {"prompt": "\n\nHuman: Hi\n\nAssistant:", "model": "claude-v1", "max_tokens_to_sample": 50, "stream": True}
 
@@ -84,8 +84,7 @@ def test_proxy_command_with_builtin_upstream(workers: int) -> None:
 
 
 def test_proxy_command_refuses_a_bad_upstream() -> None:
-    proc = subprocess.run([sys.executable, "-m", "sseadapt", "proxy", "--upstream", "ftp://x"], capture_output=True, text=True, timeout=60, cwd=ROOT)
-    assert proc.returncode == 2 and "http(s) URL" in proc.stderr
+    assert_usage_error(run_sseadapt("proxy", "--upstream", "ftp://x"), "http(s) URL")
 
 
 @pytest.mark.parametrize(
@@ -107,19 +106,14 @@ def test_proxy_command_refuses_a_bad_upstream() -> None:
 )
 def test_proxy_command_refuses_bad_settings_before_serving(args: list[str], message: str) -> None:
     # Each used to be accepted, and the proxy started with it.
-    proc = subprocess.run(
-        [sys.executable, "-m", "sseadapt", "proxy", "--upstream", "builtin", *args],
-        capture_output=True, text=True, timeout=60, cwd=ROOT, check=False,
-    )  # fmt: skip
-    assert proc.returncode == 2, proc.stderr
-    assert message in proc.stderr
-    assert "sseadapt proxy on" not in proc.stderr and "Traceback" not in proc.stderr
+    proc = run_sseadapt("proxy", "--upstream", "builtin", *args)
+    assert_usage_error(proc, message)
+    assert "sseadapt proxy on" not in proc.stderr
 
 
 @pytest.mark.parametrize(("args", "message"), [(["--delay", "-1"], "must be 0 or more"), (["--fault", "gremlins"], "invalid choice")])
 def test_demo_command_refuses_bad_settings(args: list[str], message: str) -> None:
-    proc = subprocess.run([sys.executable, "-m", "sseadapt", "demo", *args], capture_output=True, text=True, timeout=60, cwd=ROOT, check=False)
-    assert proc.returncode == 2 and message in proc.stderr, proc.stderr
+    assert_usage_error(run_sseadapt("demo", *args), message)
 
 
 def test_the_fault_choices_are_the_upstreams_faults() -> None:
