@@ -7,7 +7,9 @@ timed. Rounds interleave the participants (A B C, A B C, …) so machine drift
 cancels; the table reports the median MB/s, events/s and the ratio to
 sseadapt (> 1 means faster than sseadapt).
 
-Participants: sseadapt; the peers httpx-sse, the anthropic SDK's SSE decoder,
+Participants: sseadapt (:func:`~sseadapt.iter_events`); sseadapt.SSEParser
+(the sans-I/O class, ``receive_data`` then ``events()`` per chunk, as the
+pipeline, the proxy and the middleware use it); the peers httpx-sse, the anthropic SDK's SSE decoder,
 the openai SDK's SSE decoder, launchdarkly-eventsource and sseclient-py (each
 behind a small adapter, skipped when not installed); a *floor* row that only
 splits the bytes at blank lines and creates one Python object per event (the
@@ -29,7 +31,7 @@ from typing import Any
 
 import attrs
 
-from ._sse import iter_events
+from ._sse import SSEParser, iter_events
 from ._workloads import CHUNKINGS, DEFAULT_SIZE, WORKLOADS, chunked, workload
 
 __all__ = ["Participant", "PARTICIPANTS", "BenchResult", "run_bench", "format_table", "load_parser"]
@@ -48,6 +50,20 @@ class Participant:
 
 def _sseadapt() -> Parse:
     return iter_events
+
+
+def _sseadapt_parser() -> Parse:
+    def parse(chunks: Iterable[bytes]) -> Iterator[Any]:
+        parser = SSEParser()
+        receive, events = parser.receive_data, parser.events
+        for chunk in chunks:
+            if chunk:
+                receive(chunk)
+                yield from events()
+        receive(b"")
+        yield from events()
+
+    return parse
 
 
 def _httpx_sse() -> Parse:
@@ -136,6 +152,7 @@ def _floor() -> Parse:
 
 PARTICIPANTS: tuple[Participant, ...] = (
     Participant("sseadapt", _sseadapt),
+    Participant("sseadapt.SSEParser", _sseadapt_parser),
     Participant("httpx-sse", _httpx_sse),
     Participant("anthropic", _anthropic),
     Participant("openai", _openai),
@@ -316,12 +333,16 @@ def format_table(results: Sequence[BenchResult]) -> str:
     return "\n".join(lines)
 
 
+_NOT_PEERS = ("sseadapt", "sseadapt.SSEParser", "floor")
+
+
 def format_summary(results: Sequence[BenchResult]) -> str:
     """One row per workload/chunking: sseadapt, the fastest peer, and the ratios
-    the targets are stated in (sseadapt / fastest peer, sseadapt / floor)."""
+    the targets are stated in (sseadapt / fastest peer, sseadapt / floor),
+    then the SSEParser class's speed over the fastest peer's."""
     lines = [
-        "| workload | chunking | sseadapt MB/s | fastest peer | peer MB/s | sseadapt ÷ fastest peer | sseadapt ÷ floor |",
-        "|---|---|---:|---|---:|---:|---:|",
+        "| workload | chunking | sseadapt MB/s | fastest peer | peer MB/s | sseadapt ÷ fastest peer | sseadapt ÷ floor | SSEParser ÷ fastest peer |",
+        "|---|---|---:|---|---:|---:|---:|---:|",
     ]
     cells: dict[tuple[str, str], list[BenchResult]] = {}
     for r in results:
@@ -330,12 +351,14 @@ def format_summary(results: Sequence[BenchResult]) -> str:
         ours = next((r for r in rows if r.participant == "sseadapt" and r.mb_per_s), None)
         if ours is None or ours.mb_per_s is None:
             continue
-        peers = [r for r in rows if r.participant not in ("sseadapt", "floor") and r.mb_per_s]
+        peers = [r for r in rows if r.participant not in _NOT_PEERS and r.mb_per_s]
         floor = next((r for r in rows if r.participant == "floor" and r.mb_per_s), None)
+        cls = next((r for r in rows if r.participant == "sseadapt.SSEParser" and r.mb_per_s), None)
         best = max(peers, key=lambda r: r.mb_per_s or 0.0, default=None)
         peer_text = f"{best.participant} | {best.mb_per_s:.1f} | {ours.mb_per_s / best.mb_per_s:.2f}x" if best and best.mb_per_s else "— | — | —"
         floor_text = f"{ours.mb_per_s / floor.mb_per_s:.2f}x" if floor and floor.mb_per_s else "—"
-        lines.append(f"| {wl} | {ch} | {ours.mb_per_s:.1f} | {peer_text} | {floor_text} |")
+        cls_text = f"{cls.mb_per_s / best.mb_per_s:.2f}x" if cls and cls.mb_per_s and best and best.mb_per_s else "—"
+        lines.append(f"| {wl} | {ch} | {ours.mb_per_s:.1f} | {peer_text} | {floor_text} | {cls_text} |")
     return "\n".join(lines)
 
 

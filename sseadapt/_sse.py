@@ -78,10 +78,16 @@ event, and events are tuples built with ``tuple.__new__`` (immutable for free;
 see :class:`ServerSentEvent`). :func:`iter_events` does the common work of a
 chunk itself, without going through :meth:`SSEParser.receive_data`: it holds
 chunks that complete nothing, closes the held block when a chunk completes
-exactly one, and hands a network read of short events straight to the run
-(after a CRLF read, keeping the open block as received, to be joined to the
-next read). Field values are never validated here; the serializer validates
-what it writes.
+exactly one, dispatches a chunk that is exactly one event (how a server's
+writes usually arrive) when nothing is held, and hands a network read of short
+events straight to the run (after a CRLF read, keeping the open block as
+received, to be joined to the next read). :meth:`SSEParser.receive_data` has a
+shorter fast path of its own for the same reason (a method call costs about
+what a small chunk's parsing does): once the parser is past the stream's first
+bytes, with no CR pending, no backlog, no error and no end (``_steady``), a LF
+chunk is held or closes the held block without going through :meth:`_feed`,
+and a chunk of one short CRLF event is dispatched directly. Field values are
+never validated here; the serializer validates what it writes.
 """
 
 from __future__ import annotations
@@ -285,6 +291,7 @@ class SSEParser:
         "_backlog",
         "_insert_at",
         "_dispatched",
+        "_steady",
         "discarded_bytes",
     )
 
@@ -317,6 +324,10 @@ class SSEParser:
         # after work the same step deferred earlier.
         self._insert_at = 0
         self._dispatched = 0
+        # True only while past any BOM, not after a CR, with no backlog, no
+        # error and no end: receive_data's fast path. Set by receive_data from
+        # that state; cleared where any of it changes (_defer, _fail, end).
+        self._steady = False
         #: Bytes of the unterminated block discarded at end of stream
         #: (0 after a clean end, or before the end).
         self.discarded_bytes = 0
@@ -347,6 +358,58 @@ class SSEParser:
         Raises:
             LocalProtocolError: data after end of stream.
         """
+        if self._steady and 13 not in data and data:
+            # LF-only data in the steady state: small chunks are taken here
+            # (the method calls of _feed are most of their cost), the rest by _feed_lf.
+            size = len(data)
+            self._received += size
+            if 10 not in data:
+                # Inside a line (as _hold, which this chunk cannot start).
+                self._pending.append(data)
+                size += self._pending_size
+                self._pending_size = size
+                self._pending_nl = False
+                if size > self._max:
+                    self._fail(size)
+                return
+            if size < 256 and not (self._pending_nl and data[0] == 10):
+                if not self._pending_size and size <= self._max:
+                    # A chunk of one short event, nothing held (as iter_events takes it).
+                    event = _short_event(data, self._lines.get, self._last_id)
+                    if event is not None:
+                        self._dispatched += 1
+                        self._queue.append(event)
+                        return
+                blank = data.find(b"\n\n")
+                if blank < 0:
+                    self._hold(data)
+                    return
+                if data.find(b"\n\n", blank + 2) < 0 and self._pending_size + blank <= self._max:
+                    # Completes exactly the held block.
+                    pending = self._pending
+                    if pending:
+                        pending.append(data[:blank])
+                        block = b"".join(pending)
+                        pending.clear()
+                        self._pending_size = 0
+                        self._pending_nl = False
+                    else:
+                        block = data[:blank]
+                    self._block(block)
+                    if blank + 2 < size:
+                        self._hold(data[blank + 2 :])
+                    return
+            self._insert_at = 0
+            self._feed_lf(data)
+            return
+        if self._steady and not self._pending_size and len(data) < 256 and len(data) <= self._max:
+            # A chunk of one short CRLF event (nothing held), as iter_events takes it.
+            event = _short_event(data, self._lines.get, self._last_id)
+            if event is not None:
+                self._received += len(data)
+                self._dispatched += 1
+                self._queue.append(event)
+                return
         if self._ended:
             if data:
                 raise LocalProtocolError(
@@ -365,6 +428,9 @@ class SSEParser:
         else:
             self._insert_at = 0
             self._feed(data)
+        self._steady = (
+            self._at_start is None and not self._skip_lf and not self._backlog and self._error is None
+        )
 
     def _pump(self) -> bool:
         """Do the next piece of deferred work; False when there is none."""
@@ -510,6 +576,7 @@ class SSEParser:
 
     def _defer(self, job: Union[_Window, bytes]) -> None:
         """Queue work for later: after what this step deferred, before older work."""
+        self._steady = False
         self._backlog.insert(self._insert_at, job)
         self._insert_at += 1
 
@@ -840,6 +907,7 @@ class SSEParser:
         self._dispatched = dispatched
 
     def _fail(self, size: int) -> None:
+        self._steady = False
         self._error = EventTooLarge(
             limit=self._max,
             size=size,
@@ -868,6 +936,7 @@ class SSEParser:
         while self._pump():
             pass
         self._ended = True
+        self._steady = False
         if self._error is not None:
             return
         held = b"".join(self._pending) if self._at_start is None else self._at_start
@@ -907,7 +976,7 @@ class SSEParser:
         Raises:
             EventTooLarge: as :meth:`next_event`, once the events before it are consumed.
         """
-        if not self._queue and not self._backlog and self._error is None:
+        if not self._queue and (self._steady or not self._backlog and self._error is None):
             return _NO_EVENTS  # the common case with small chunks: no generator
         return self._drain()
 
@@ -940,6 +1009,33 @@ def _plain_crlf_tail(tail: bytes, limit: int) -> bool:
         and not tail.endswith(b"\n\r")
         and len(tail) <= limit
     )
+
+
+def _short_event(raw: bytes, names_get: Callable[[bytes], Union[str, None]], last_id: str) -> Union[ServerSentEvent, None]:
+    """The event of a chunk that is exactly one block of the common shapes,
+    ``event: NAME`` (a line in the name cache) + ``data: X`` or ``data: X``
+    alone, then its blank line, with LF or CRLF throughout and no other line
+    break; None for any other chunk. The caller checks the size limit."""
+    if 13 not in raw:
+        blank, end, sep = len(raw) - 2, b"\n\n", b"\ndata: "
+    else:
+        blank, end, sep = len(raw) - 4, b"\r\n\r\n", b"\r\ndata: "
+    if raw.find(end) != blank or blank < 0:
+        return None
+    head, sep, payload = raw[:blank].partition(sep)
+    if sep:
+        name = names_get(head)
+    elif head[:6] == b"data: ":
+        name, payload = "message", head[6:]
+    else:
+        return None
+    if name is None or 10 in payload or 13 in payload:
+        return None
+    try:
+        text = payload.decode()
+    except UnicodeDecodeError:
+        text = payload.decode("utf-8", "replace")
+    return _make_event(ServerSentEvent, (name, text, last_id, None))
 
 
 def iter_events(
@@ -975,6 +1071,7 @@ def _event_batches(chunks: Iterable[bytes], max_event_size: int) -> Iterator[Ite
     make = _make_event
     cls = ServerSentEvent
     limit = max_event_size
+    short_chunk = min(256, limit + 1)  # a chunk this short holds an event within the limit
     # Common chunks are handled here, exactly as _feed would: held when they
     # cannot complete a block, closing the held block when they complete
     # exactly one, or, for reads of up to a window, run with the held block
@@ -1002,6 +1099,28 @@ def _event_batches(chunks: Iterable[bytes], max_event_size: int) -> Iterator[Ite
             if extra > room:
                 raise parser._overflow(base + extra, extra + dropped, False)
             continue
+        if fast and not extra and not base and raw[-1] == 10:
+            # Nothing held and the chunk ends a line: a chunk that is exactly
+            # one event (as a server's writes arrive when the reader keeps up)
+            # of the common shapes is dispatched here; any other goes on below.
+            size = len(raw)
+            if size < short_chunk:
+                event = _short_event(raw, lines_get, parser._last_id)
+                if event is not None:
+                    parser._received += size + dropped
+                    dropped = 0
+                    parser._dispatched += 1
+                    yield (event,)
+                    continue
+            elif 13 not in raw and size - 2 <= limit and _first_blank(raw, 0, size) == size - 2:
+                # One long event (LF): the parser's block dispatch, which decodes in place.
+                parser._received += size + dropped
+                dropped = 0
+                one(raw[: size - 2])
+                if queue:
+                    yield queue
+                    queue.clear()
+                continue
         if after_cr and raw:  # (plain is False after a CR)
             # The CR ending the last chunk was a line break; a LF starting
             # this one is its other half.

@@ -10,7 +10,9 @@
 * ``completions``: a 2023-06-01 incremental completions stream (converter input).
 
 ``chunked(data, chunking)`` delivers a workload ``whole``, ``net`` (4096-byte
-chunks, like a socket read) or ``tiny`` (7-byte chunks).
+chunks, like a socket read), ``tiny`` (7-byte chunks) or ``event`` (one chunk
+per event, as a streaming server's writes usually arrive when the client keeps
+up).
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from collections.abc import Callable
 from functools import lru_cache
 
 WORKLOADS = ("messages", "legacy", "large-line", "large-multi", "crlf")
-CHUNKINGS = {"whole": 0, "net": 4096, "tiny": 7}
+#: Chunk size per chunking; 0: the whole stream, -1: one chunk per event.
+CHUNKINGS = {"whole": 0, "net": 4096, "tiny": 7, "event": -1}
 DEFAULT_SIZE = 10_000_000
 
 _WORDS = (
@@ -126,8 +129,13 @@ def single_stream(dialect: str, n_tokens: int) -> bytes:
 
 
 def chunked(data: bytes, chunking: str) -> list[bytes]:
-    """Split ``data`` per ``chunking`` (``whole``, ``net``, ``tiny``)."""
+    """Split ``data`` per ``chunking`` (``whole``, ``net``, ``tiny``, ``event``)."""
     size = CHUNKINGS[chunking]
     if not size:
         return [data]
+    if size < 0:
+        # After every blank line (CRLF for the crlf workload): joined, the chunks are ``data``.
+        blank = b"\r\n\r\n" if b"\r\n" in data[:4096] else b"\n\n"
+        pieces = data.split(blank)
+        return [piece + blank for piece in pieces[:-1]] + ([pieces[-1]] if pieces[-1] else [])
     return [data[i : i + size] for i in range(0, len(data), size)]

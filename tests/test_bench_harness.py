@@ -19,6 +19,7 @@ import pytest
 
 from sseadapt import ServerSentEvent, iter_events
 from sseadapt._bench import PARTICIPANTS, BenchResult, Participant, format_summary, format_table, load_parser, run_bench
+from sseadapt._workloads import CHUNKINGS, WORKLOADS, chunked, workload
 
 from .helpers import assert_usage_error, run_sseadapt
 
@@ -75,7 +76,7 @@ def by_name(results: list[BenchResult]) -> dict[str, BenchResult]:
 
 
 @pytest.mark.parametrize("workload", ["messages", "crlf"])
-@pytest.mark.parametrize("chunking", ["whole", "net", "tiny"])
+@pytest.mark.parametrize("chunking", list(CHUNKINGS))
 def test_every_outcome_is_reported_and_only_agreeing_parsers_are_timed(workload: str, chunking: str) -> None:
     results = run_bench([workload], [chunking], PARTS, rounds=1, size=SIZE)
     rows = by_name(results)
@@ -129,7 +130,19 @@ def test_tables_show_each_row_and_the_summary_ratios() -> None:
     ours, good, floor = (by_name(results)[name].mb_per_s for name in ("sseadapt", "good", "floor"))
     assert ours and good and floor
     # The fastest peer is the only timed peer, "good"; floor is not a peer.
-    assert cells == ["messages", "net", f"{ours:.1f}", "good", f"{good:.1f}", f"{ours / good:.2f}x", f"{ours / floor:.2f}x"]
+    assert cells == ["messages", "net", f"{ours:.1f}", "good", f"{good:.1f}", f"{ours / good:.2f}x", f"{ours / floor:.2f}x", "—"]
+
+
+def test_summary_reports_the_parser_class_beside_sseadapt_not_as_a_peer() -> None:
+    cls = next(p for p in PARTICIPANTS if p.name == "sseadapt.SSEParser")
+    results = run_bench(["messages"], ["event"], [SSEADAPT, cls, Participant("good", _good)], rounds=1, size=SIZE)
+    assert [r.status for r in results] == ["ok", "ok", "ok"]  # the class's events equal iter_events'
+    cells = [c.strip() for c in format_summary(results).splitlines()[2].strip("|").split("|")]
+    speeds = by_name(results)
+    good, of_class = speeds["good"].mb_per_s, speeds["sseadapt.SSEParser"].mb_per_s
+    assert good and of_class
+    assert cells[3] == "good"  # the fastest peer, though the class row exists
+    assert cells[-1] == f"{of_class / good:.2f}x"
 
 
 def test_load_parser_refuses_what_it_cannot_use() -> None:
@@ -200,3 +213,16 @@ def test_cli_puts_a_users_parser_in_the_table_and_writes_json(tmp_path: Path) ->
 )
 def test_cli_usage_errors_exit_2_with_a_message(args: list[str], message: str) -> None:
     assert_usage_error(run_sseadapt("bench", *args), message)
+
+
+@pytest.mark.parametrize("name", WORKLOADS)
+def test_every_chunking_delivers_the_workload_bytes(name: str) -> None:
+    data = workload(name, SIZE)
+    for chunking in CHUNKINGS:
+        assert b"".join(chunked(data, chunking)) == data, chunking
+    events = list(iter_events([data]))
+    by_event = chunked(data, "event")
+    # One chunk per event: each ends with its blank line and holds one event.
+    assert len(by_event) == len(events)
+    assert all(chunk.endswith((b"\n\n", b"\r\n\r\n")) for chunk in by_event)
+    assert [len(list(iter_events([chunk]))) for chunk in by_event] == [1] * len(events)

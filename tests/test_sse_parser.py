@@ -126,6 +126,19 @@ def test_data_after_end_is_local_error() -> None:
         parser.receive_data(b"data: x\n\n")
 
 
+@pytest.mark.parametrize("late", [b"data: x\n\n", b"data: x\r\n\r\n", b"x", b"data: x\n"])
+def test_data_after_end_is_local_error_after_events(late: bytes) -> None:
+    # After chunks receive_data takes on its own (past the stream's first bytes).
+    parser = SSEParser()
+    for chunk in [b"data: a\n\n", b"data: b\n\n", b"data: c\r\n\r\n", b"data: "]:
+        parser.receive_data(chunk)
+    parser.receive_data(b"")
+    assert [e.data for e in parser.events()] == ["a", "b", "c"]
+    with pytest.raises(LocalProtocolError, match="after end of stream"):
+        parser.receive_data(late)
+    assert list(parser.events()) == [] and parser.next_event() is STREAM_END
+
+
 def test_crlf_split_across_chunks_is_one_line_break() -> None:
     # "data: a\r" | "\n" | "\r\n": a CRLF split over chunks, then a blank line.
     assert parse_all([b"data: a\r", b"\n", b"\r\n"]) == [ServerSentEvent(data="a")]
@@ -350,10 +363,13 @@ def shaped_stream(draw: st.DrawFn) -> bytes:
 @st.composite
 def shaped_stream_and_cuts(draw: st.DrawFn) -> tuple[bytes, list[bytes]]:
     wire = draw(shaped_stream())
-    size = draw(st.sampled_from([0, -1, 1, 3, 7, 64, 255, 256, 1000, 4096]))
+    size = draw(st.sampled_from([0, -1, -2, 1, 3, 7, 64, 255, 256, 1000, 4096]))
     if size > 0:
         return wire, [wire[i : i + size] for i in range(0, len(wire), size)]
-    if size < 0:
+    if size == -2:
+        # A chunk per event, as a server's writes arrive: cut after every blank line.
+        cuts = [i for i in range(2, len(wire) + 1) if wire[i - 2 : i] in (b"\n\n", b"\r\r") or wire[i - 4 : i] == b"\r\n\r\n"]
+    elif size < 0:
         # Each chunk starts with a line break: the held state turns between
         # the line breaks of a blank line or of empty lines.
         cuts = [i for i, byte in enumerate(wire) if byte in b"\r\n"]
@@ -409,15 +425,22 @@ def test_large_chunks_dispatched_in_windows(wire: bytes, window: int) -> None:
     sse._WINDOW = window  # type: ignore[misc]  # (a Final the test shrinks, then restores)
     try:
         reference = parse_all([wire[i : i + 1] for i in range(len(wire))])
-        parser = SSEParser()
-        if wire:
-            parser.receive_data(wire)
-        first = parser.next_event()  # lazily: later windows not yet dispatched
-        parser.receive_data(b"data: after\n\n")  # queued behind the windows
-        rest = list(parser.events())
-        parser.receive_data(b"")
-        got = ([first] if isinstance(first, ServerSentEvent) else []) + rest + list(parser.events())
-        assert got == parse_all([wire[i : i + 1] for i in range(len(wire))] + [b"data: after\n\n"])
+        # Chunks that receive_data takes itself once the parser is past its
+        # first bytes; while windows are pending they must queue behind them.
+        later = [b"data: after\n\n", b"data: crlf\r\n\r\n", b"data: li", b"ne\n\n"]
+        for warm_up in ([], [b"data: first\n\n"]):
+            parser = SSEParser()
+            for chunk in warm_up + [wire]:
+                if chunk:
+                    parser.receive_data(chunk)
+            first = parser.next_event()  # lazily: later windows not yet dispatched
+            for chunk in later:
+                parser.receive_data(chunk)
+            rest = list(parser.events())
+            parser.receive_data(b"")
+            got = ([first] if isinstance(first, ServerSentEvent) else []) + rest + list(parser.events())
+            whole = b"".join(warm_up + [wire] + later)
+            assert got == parse_all([whole[i : i + 1] for i in range(len(whole))])
         assert list(iter_events([wire])) == reference
     finally:
         sse._WINDOW = old  # type: ignore[misc]
@@ -743,3 +766,52 @@ def test_crlf_run_with_two_crs_in_one_line_and_none_in_another() -> None:
     assert parse_all([wire]) == expected
     assert list(iter_events([wire])) == expected
     assert parse_all([wire[i : i + 1] for i in range(len(wire))]) == expected
+
+
+# A chunk per event (how a server's writes usually arrive): iter_events and
+# the parser's receive_data dispatch such chunks themselves.
+_EVENT_CHUNKS = [
+    b"data: a\n\n",
+    b"data: abc\n\n",
+    b"event: x\ndata: a\n\n",
+    b"event: x\ndata: abcdef\n\n",
+    b"event: x\ndata: \xe2\x82\xac \xff\n\n",
+    b"data: " + b"q" * 300 + b"\n\n",
+    b"event: x\ndata: " + b"r" * 700 + b"\n\n",
+    b"data: " + b"s" * 299 + b"\n\n",
+]
+
+
+@pytest.mark.parametrize("crlf", [False, True], ids=["lf", "crlf"])
+@pytest.mark.parametrize("at", range(len(_EVENT_CHUNKS)))
+@pytest.mark.parametrize("delta", [-1, 0, 1])
+def test_a_chunk_per_event_at_the_limit(crlf: bool, at: int, delta: int) -> None:
+    chunks = [c.replace(b"\n", b"\r\n") for c in _EVENT_CHUNKS] if crlf else list(_EVENT_CHUNKS)
+    limit = len(_EVENT_CHUNKS[at]) - 2 + delta  # the event's size (its line breaks one byte each)
+    assert_same_limit_verdict(b"".join(chunks), chunks, limit)
+    got = limit_outcome(iter_events(chunks, max_event_size=limit))
+    fits = [len(c) - 2 <= limit for c in _EVENT_CHUNKS]
+    if all(fits):
+        assert isinstance(got, list) and [e.data for e in got][-1].startswith("s")
+    else:
+        assert isinstance(got, tuple) and got[2] == fits.index(False)
+
+
+@pytest.mark.parametrize("crlf", [False, True], ids=["lf", "crlf"])
+def test_a_chunk_per_event_gives_the_events(crlf: bool) -> None:
+    chunks = [c.replace(b"\n", b"\r\n") for c in _EVENT_CHUNKS] if crlf else list(_EVENT_CHUNKS)
+    expected = [
+        ev("a"),
+        ev("abc"),
+        ServerSentEvent("x", "a"),
+        ServerSentEvent("x", "abcdef"),
+        ServerSentEvent("x", "€ \ufffd"),
+        ev("q" * 300),
+        ServerSentEvent("x", "r" * 700),
+        ev("s" * 299),
+    ]
+    assert list(iter_events(chunks)) == expected
+    assert parse_all(chunks) == expected
+    # Twice over: the second time round every event name is cached.
+    assert list(iter_events(chunks * 2)) == expected * 2
+    assert parse_all(chunks * 2) == expected * 2
