@@ -1016,20 +1016,17 @@ def _short_event(raw: bytes, names_get: Callable[[bytes], Union[str, None]], las
     ``event: NAME`` (a line in the name cache) + ``data: X`` or ``data: X``
     alone, then its blank line, with LF or CRLF throughout and no other line
     break; None for any other chunk. The caller checks the size limit."""
-    if 13 not in raw:
-        blank, end, sep = len(raw) - 2, b"\n\n", b"\ndata: "
-    else:
-        blank, end, sep = len(raw) - 4, b"\r\n\r\n", b"\r\ndata: "
-    if raw.find(end) != blank or blank < 0:
-        return None
-    head, sep, payload = raw[:blank].partition(sep)
+    crlf = 13 in raw
+    head, sep, rest = raw.partition(b"\r\ndata: " if crlf else b"\ndata: ")
     if sep:
-        name = names_get(head)
+        name = names_get(head)  # (cached lines hold no CR or LF)
     elif head[:6] == b"data: ":
-        name, payload = "message", head[6:]
+        name, rest = "message", head[6:]
     else:
         return None
-    if name is None or 10 in payload or 13 in payload:
+    # The rest is the payload and the blank line: no other CR or LF.
+    payload = rest[: -4 if crlf else -2]
+    if name is None or not rest.endswith(b"\r\n\r\n" if crlf else b"\n\n") or 10 in payload or 13 in payload:
         return None
     try:
         text = payload.decode()

@@ -815,3 +815,31 @@ def test_a_chunk_per_event_gives_the_events(crlf: bool) -> None:
     # Twice over: the second time round every event name is cached.
     assert list(iter_events(chunks * 2)) == expected * 2
     assert parse_all(chunks * 2) == expected * 2
+
+
+@pytest.mark.parametrize(
+    "chunk",
+    [
+        b"data: a\rb\r\n\r\n",  # a lone CR ends a line
+        b"event: x\r\ndata: a\rb\r\n\r\n",
+        b"data: a\rb\n\n",
+        b"event: x\ndata: a\n\r\n",  # LF then CRLF
+        b"event: x\r\ndata: a\n\n",  # CRLF then LF
+        b"data: a\r\n\n",
+        b"data: a\n\r\n\r\n",
+        b"event: x\ndata: a\ndata: b\n\n",
+        b"event: x\r\ndata: a\r\ndata: b\r\n\r\n",
+        b"event: x\ndata: a\n",  # not closed
+        b"event: x\ndata: a\n\n\n",  # and an empty line
+        b"id: 1\ndata: a\n\n",
+    ],
+)
+def test_chunks_like_one_event_that_are_not(chunk: bytes) -> None:
+    # After an event with the same name (cached) and an empty line, in LF and in CRLF,
+    # so that the chunk comes when nothing is held.
+    for warm_up in (b"event: x\ndata: w\n\n", b"event: x\r\ndata: w\r\n\r\n"):
+        chunks = [warm_up, chunk, b"data: z\n\n"]
+        wire = b"".join(chunks)
+        expected = parse_all([wire[i : i + 1] for i in range(len(wire))])
+        assert parse_all(chunks) == expected
+        assert list(iter_events(chunks)) == expected
