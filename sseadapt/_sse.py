@@ -86,8 +86,8 @@ shorter fast path of its own for the same reason (a method call costs about
 what a small chunk's parsing does): once the parser is past the stream's first
 bytes, with no CR pending, no backlog, no error and no end (``_steady``), a LF
 chunk is held or closes the held block without going through :meth:`_feed`,
-and a chunk of one short CRLF event is dispatched directly. Field values are
-never validated here; the serializer validates what it writes.
+and a chunk of one short event (LF or CRLF) is dispatched directly. Field
+values are never validated here; the serializer validates what it writes.
 """
 
 from __future__ import annotations
@@ -403,7 +403,8 @@ class SSEParser:
             self._feed_lf(data)
             return
         if self._steady and not self._pending_size and len(data) < 256 and len(data) <= self._max:
-            # A chunk of one short CRLF event (nothing held), as iter_events takes it.
+            # A chunk of one short CRLF event (nothing held), as iter_events takes it
+            # (LF ones are taken above).
             event = _short_event(data, self._lines.get, self._last_id)
             if event is not None:
                 self._received += len(data)
