@@ -9,8 +9,9 @@ sseadapt (> 1 means faster than sseadapt).
 
 Participants: sseadapt (:func:`~sseadapt.iter_events`); sseadapt.SSEParser
 (the sans-I/O class, ``receive_data`` then ``events()`` per chunk, as the
-pipeline, the proxy and the middleware use it); the peers httpx-sse, the anthropic SDK's SSE decoder,
-the openai SDK's SSE decoder, launchdarkly-eventsource and sseclient-py (each
+pipeline, the proxy and the middleware use it); the peers httpx-sse, the
+anthropic SDK's SSE decoder, the openai SDK's SSE decoder,
+launchdarkly-eventsource and sseclient-py (each
 behind a small adapter, skipped when not installed); a *floor* row that only
 splits the bytes at blank lines and creates one Python object per event (the
 least a pure-Python parser can do); and any ``--parser module:factory`` a user

@@ -17,8 +17,9 @@ def register(sub: Any) -> None:
     bench = sub.add_parser(
         "bench",
         help="SSE parser throughput, peers side by side (extra: bench)",
-        description="Measure sseadapt's SSE parser beside the peer parsers installed (httpx-sse, anthropic, "
-        "openai, launchdarkly-eventsource, sseclient-py) and a floor row, on deterministic workloads. "
+        description="Measure sseadapt's SSE parser (iter_events, and the SSEParser class fed chunk by chunk) "
+        "beside the peer parsers installed (httpx-sse, anthropic, openai, launchdarkly-eventsource, "
+        "sseclient-py) and a floor row, on deterministic workloads. "
         "Events are checked equal to sseadapt's before timing; rounds interleave the participants.",
     )
     bench.add_argument("--workload", action="append", choices=WORKLOADS, help="repeatable (default: all)")
