@@ -38,7 +38,7 @@ from ._errors import (
 )
 from ._events import Dialect
 from ._machines import StreamReader
-from ._sse import DEFAULT_MAX_EVENT_SIZE
+from ._sse import DEFAULT_MAX_EVENT_SIZE, _as_bytes
 
 __all__ = ["Pipeline", "convert_iter", "aconvert", "convert_bytes"]
 
@@ -104,9 +104,14 @@ class Pipeline:
     def receive_data(self, data: bytes) -> None:
         """Feed input bytes; ``b""`` ends the input.
 
+        Any bytes-like object is taken (copied if it is not ``bytes``).
+
         Raises:
-            LocalProtocolError: data after the end of input.
+            LocalProtocolError: data after the end of input, or data that is
+                not bytes-like.
         """
+        if type(data) is not bytes:
+            data = _as_bytes(data, "Pipeline.receive_data()")
         if self._ended:
             if data:
                 raise LocalProtocolError("receive_data() called with data after end of input")

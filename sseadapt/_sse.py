@@ -13,7 +13,11 @@ on them before decoding cannot cut a character. A character split across two
 chunks is re-joined before it is decoded; invalid bytes become U+FFFD, as the
 spec's decoder does.
 
-:meth:`SSEParser.receive_data` takes one chunk and does all the work for it:
+:meth:`SSEParser.receive_data` takes one chunk and does all the work for it.
+A chunk is ``bytes``: held pieces are kept by reference until their blank
+line arrives, so any other bytes-like chunk is copied first (a reader may
+reuse its buffer) and anything else is refused with
+:class:`~sseadapt.LocalProtocolError`; :func:`iter_events` does the same. Then:
 
 1. A UTF-8 BOM at the very start of the stream is dropped once ("a single
    U+FEFF BYTE ORDER MARK character at the start of the stream is ignored").
@@ -355,9 +359,14 @@ class SSEParser:
     def receive_data(self, data: bytes) -> None:
         """Feed the next chunk of the stream; ``b""`` means end of stream.
 
+        Any bytes-like object is taken (copied if it is not ``bytes``).
+
         Raises:
-            LocalProtocolError: data after end of stream.
+            LocalProtocolError: data after end of stream, or data that is not
+                bytes-like (a ``str``, say).
         """
+        if type(data) is not bytes:
+            data = _as_bytes(data, "receive_data()")
         if self._steady and 13 not in data and data:
             # LF-only data in the steady state: small chunks are taken here
             # (the method calls of _feed are most of their cost), the rest by _feed_lf.
@@ -997,6 +1006,23 @@ class SSEParser:
 _NO_EVENTS: Final[Iterator[ServerSentEvent]] = iter(())
 
 
+def _as_bytes(data: object, caller: str) -> bytes:
+    """A chunk that is not ``bytes``, as ``bytes``: a bytes-like chunk
+    (``bytearray``, ``memoryview``, ...) is copied, since the parser holds
+    chunks between calls and a caller may reuse its buffer; anything else is
+    refused."""
+    if isinstance(data, str):
+        raise LocalProtocolError(
+            f"{caller} takes bytes, not str: encode the text first (an event stream is UTF-8)"
+        )
+    try:
+        view = memoryview(data)  # type: ignore[arg-type]  # (refused below if not a buffer)
+    except TypeError:
+        raise LocalProtocolError(f"{caller} takes bytes, not {type(data).__name__}") from None
+    with view:
+        return view.tobytes()
+
+
 def _plain_crlf_tail(tail: bytes, limit: int) -> bool:
     """Whether the unterminated end of a CRLF read (what follows its last
     ``\\r\\n\\r\\n``) can be held as received: every line break in it a CRLF
@@ -1043,8 +1069,10 @@ def iter_events(
     """Parse an iterable of byte chunks, yielding events as they complete.
 
     Empty chunks are skipped (they are not end of stream); the end of the
-    iterable is. Raises what :meth:`SSEParser.next_event` raises, after the
-    events before it.
+    iterable is. Chunks may be any bytes-like objects (copied if not
+    ``bytes``). Raises what :meth:`SSEParser.next_event` raises, after the
+    events before it, and :class:`~sseadapt.LocalProtocolError` for a chunk
+    that is not bytes-like.
     """
     # The events of each chunk come out of a C iterator: no generator step per event.
     return chain.from_iterable(_event_batches(chunks, max_event_size))
@@ -1089,6 +1117,8 @@ def _event_batches(chunks: Iterable[bytes], max_event_size: int) -> Iterator[Ite
     crlf_start = -1  # >= 0: run data[crlf_start:stop] (CRLF kept), then hold `tail` as received
     fast = False  # plain and not ends_lf: a line-free chunk needs no state change
     for raw in chunks:
+        if type(raw) is not bytes:
+            raw = _as_bytes(raw, "iter_events()")
         if fast and 10 not in raw and 13 not in raw:
             # Inside a line: hold it (the most common small chunk). An empty
             # chunk is held too: no test for it here, so nothing may take a

@@ -183,6 +183,33 @@ def test_data_after_end_and_after_error() -> None:
         pipeline.receive_data(b"x")
 
 
+def test_pipeline_takes_bytes_like_chunks_and_refuses_others() -> None:
+    raw = (FIXTURES / "v2023-06-01_messages_text-only.sse").read_bytes()
+    expected = convert_bytes(raw, "messages", "legacy", **C9)
+    for size in (1, 7, 64, 4096):
+        pipeline = Pipeline("messages", "legacy", **C9)
+        buffer = bytearray(size)
+        view = memoryview(buffer)
+        for i in range(0, len(raw), size):
+            piece = raw[i : i + size]
+            buffer[: len(piece)] = piece
+            pipeline.receive_data(view[: len(piece)])  # type: ignore[arg-type]  # a reader reusing its buffer
+        buffer[:] = b"X" * size
+        pipeline.receive_data(bytearray())  # type: ignore[arg-type]  # empty: the end, as b""
+        assert pipeline.data_to_send() == expected, size
+        assert pipeline.complete
+    for chunk in ("data: x\n\n", "", 3, None):
+        pipeline = Pipeline("messages", "legacy", **C9)
+        pipeline.receive_data(raw[:50])
+        with pytest.raises(LocalProtocolError, match=rf"^Pipeline.receive_data\(\) takes bytes, not {type(chunk).__name__}"):
+            pipeline.receive_data(chunk)  # type: ignore[arg-type]
+        # Refused before anything changed: an empty str did not end the input.
+        assert not pipeline.ended and pipeline.error is None
+        pipeline.receive_data(raw[50:])
+        pipeline.receive_data(b"")
+        assert pipeline.data_to_send() == expected
+
+
 # -- options ----------------------------------------------------------------------
 
 

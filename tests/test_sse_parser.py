@@ -843,3 +843,111 @@ def test_chunks_like_one_event_that_are_not(chunk: bytes) -> None:
         expected = parse_all([wire[i : i + 1] for i in range(len(wire))])
         assert parse_all(chunks) == expected
         assert list(iter_events(chunks)) == expected
+
+
+def _reused_buffer(chunks: list[bytes], kind: str) -> Iterator[bytes]:
+    """The chunks as a reader that reuses one buffer would hand them out:
+    each a view of (or the very) buffer the next chunk overwrites; at the end
+    the buffer is scribbled over, so anything still holding it sees X's."""
+    if kind == "bytearray":
+        array = bytearray()
+        for chunk in chunks:
+            array[:] = chunk
+            yield array  # type: ignore[misc]  # (bytes-like, as a caller may pass)
+        array[:] = b"X" * len(array)
+        return
+    buffer = bytearray(max(map(len, chunks), default=0))
+    view = memoryview(buffer)
+    for chunk in chunks:
+        buffer[: len(chunk)] = chunk
+        yield view[: len(chunk)]  # type: ignore[misc]
+    buffer[:] = b"X" * len(buffer)
+
+
+def _fed(chunks: Iterable[bytes]) -> tuple[list[ServerSentEvent], str, int, int]:
+    """Events, last event ID, bytes received and discarded of a class-fed stream."""
+    parser = SSEParser()
+    out: list[ServerSentEvent] = []
+    for chunk in chunks:
+        if len(chunk):
+            parser.receive_data(chunk)
+            out.extend(parser.events())
+    parser.receive_data(b"")
+    out.extend(parser.events())
+    return out, parser.last_event_id, parser.bytes_received, parser.discarded_bytes
+
+
+@pytest.mark.parametrize("kind", ["bytearray", "memoryview"])
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_case_from_a_reused_buffer(case: Case, kind: str) -> None:
+    # Bytes-like chunks are taken as their bytes at the time of the call: a
+    # caller reusing its buffer changes nothing the parser holds.
+    wires = [case.wire] if b"\r" in case.wire else [case.wire, case.wire.replace(b"\n", b"\r\n")]
+    for wire in wires:
+        for label, chunks in chunkings(wire):
+            assert list(iter_events(_reused_buffer(chunks, kind))) == case.events, (label, wire)
+            assert _fed(_reused_buffer(chunks, kind)) == _fed(chunks), (label, wire)
+
+
+def test_reused_buffer_in_the_steady_state() -> None:
+    # Past the stream's first bytes receive_data takes small chunks on its
+    # own path; a held piece of a reused buffer must not change with it.
+    wire = b"event: e\ndata: hello\n\n" * 3 + b"data: " + b"w" * 300 + b"\n\nid: 7\ndata: tail"
+    expected = _fed([wire])
+    for size in (1, 2, 3, 7, 40, 256, 4096):
+        chunks = [wire[i : i + size] for i in range(0, len(wire), size)]
+        for kind in ("bytearray", "memoryview"):
+            assert _fed(_reused_buffer(chunks, kind)) == expected, (size, kind)
+            assert list(iter_events(_reused_buffer(chunks, kind))) == expected[0], (size, kind)
+    assert expected[1] == "7" and expected[3] == len(b"id: 7\ndata: tail")
+
+
+@pytest.mark.parametrize(
+    "chunk",
+    [bytes(b"data: a\n\n"), bytearray(b"data: a\n\n"), memoryview(b"data: a\n\n"), memoryview(b"..data: a\n\n")[2:]],
+    ids=["bytes", "bytearray", "memoryview", "memoryview-slice"],
+)
+def test_bytes_like_chunks(chunk: bytes) -> None:
+    for first in (b"", b"data: x\n\n", b"data: x\r\n\r\n"):
+        parser = SSEParser()
+        if first:
+            parser.receive_data(first)
+        parser.receive_data(chunk)
+        parser.receive_data(b"")
+        assert [e.data for e in parser.events()] == (["x"] if first else []) + ["a"]
+        assert list(iter_events([first, chunk])) == [ServerSentEvent(data=d) for d in (["x"] if first else []) + ["a"]]
+
+
+def test_empty_bytes_like_chunk_is_end_of_stream() -> None:
+    for empty in (bytearray(), memoryview(b"")):
+        parser = SSEParser()
+        parser.receive_data(b"data: a\n\ndata: cut")
+        parser.receive_data(empty)  # type: ignore[arg-type]
+        assert parser.ended and parser.discarded_bytes == len(b"data: cut")
+
+
+_NOT_BYTES = ["data: a\n\n", "", 5, None, [100, 97], {"data": "a"}, 1.5]
+
+
+@pytest.mark.parametrize("chunk", _NOT_BYTES, ids=repr)
+def test_chunks_that_are_not_bytes_are_refused(chunk: object) -> None:
+    name = type(chunk).__name__
+    for first in (b"", b"data: x\n\n", b"data: x\r\n\r\n", b"data: x\n\ndata: held"):
+        parser = SSEParser()
+        if first:
+            parser.receive_data(first)
+        received = parser.bytes_received
+        with pytest.raises(LocalProtocolError, match=rf"^receive_data\(\) takes bytes, not {name}\b") as info:
+            parser.receive_data(chunk)  # type: ignore[arg-type]
+        if isinstance(chunk, str):
+            assert "encode" in str(info.value)
+        # Refused before anything changed: the stream goes on as if it had not been sent.
+        assert parser.bytes_received == received and not parser.ended
+        parser.receive_data(b"\n\ndata: b\n\n")
+        parser.receive_data(b"")
+        expected = {b"": [], b"data: x\n\n": ["x"], b"data: x\r\n\r\n": ["x"], b"data: x\n\ndata: held": ["x", "held"]}[first]
+        assert [e.data for e in parser.events()] == expected + ["b"]
+    events = iter_events([b"data: a\n\n", chunk])  # type: ignore[list-item]
+    assert next(events) == ServerSentEvent(data="a")  # the events before it come out first
+    with pytest.raises(LocalProtocolError, match=rf"^iter_events\(\) takes bytes, not {name}\b"):
+        next(events)
