@@ -1019,6 +1019,8 @@ def _as_bytes(data: object, caller: str) -> bytes:
         view = memoryview(data)  # type: ignore[arg-type]  # (refused below if not a buffer)
     except TypeError:
         raise LocalProtocolError(f"{caller} takes bytes, not {type(data).__name__}") from None
+    except ValueError as exc:  # a released memoryview, say
+        raise LocalProtocolError(f"{caller} cannot read this {type(data).__name__}: {exc}") from None
     with view:
         return view.tobytes()
 

@@ -951,3 +951,13 @@ def test_chunks_that_are_not_bytes_are_refused(chunk: object) -> None:
     assert next(events) == ServerSentEvent(data="a")  # the events before it come out first
     with pytest.raises(LocalProtocolError, match=rf"^iter_events\(\) takes bytes, not {name}\b"):
         next(events)
+
+
+def test_a_released_memoryview_is_refused() -> None:
+    view = memoryview(b"data: a\n\n")
+    view.release()
+    parser = SSEParser()
+    with pytest.raises(LocalProtocolError, match=r"^receive_data\(\) cannot read this memoryview: .*released"):
+        parser.receive_data(view)  # type: ignore[arg-type]
+    with pytest.raises(LocalProtocolError, match=r"^iter_events\(\) cannot read this memoryview"):
+        list(iter_events([view]))  # type: ignore[list-item]
