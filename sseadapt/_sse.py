@@ -1366,7 +1366,8 @@ def _event_batches(chunks: Iterable[bytes], max_event_size: int) -> Iterator[Ite
 async def aiter_events(
     chunks: AsyncIterable[bytes], *, max_event_size: int = DEFAULT_MAX_EVENT_SIZE
 ) -> AsyncIterator[ServerSentEvent]:
-    """Async twin of :func:`iter_events`; works on asyncio and trio alike.
+    """Async twin of :func:`iter_events` (the same chunks taken, the same
+    errors); works on asyncio and trio alike.
 
     It takes ownership of ``chunks``: if the source has an ``aclose()`` method
     (an async generator, an httpx byte stream) it is closed when this iterator
@@ -1376,6 +1377,8 @@ async def aiter_events(
     feed = parser.receive_data
     try:
         async for chunk in chunks:
+            if type(chunk) is not bytes:
+                chunk = _as_bytes(chunk, "aiter_events()")  # (before the test for b"", which a str "" passes)
             if chunk:
                 feed(chunk)
                 for event in parser.events():

@@ -961,3 +961,24 @@ def test_a_released_memoryview_is_refused() -> None:
         parser.receive_data(view)  # type: ignore[arg-type]
     with pytest.raises(LocalProtocolError, match=r"^iter_events\(\) cannot read this memoryview"):
         list(iter_events([view]))  # type: ignore[list-item]
+
+
+@pytest.mark.anyio
+async def test_aiter_events_takes_bytes_like_chunks_and_refuses_others(anyio_backend: str) -> None:
+    wire = b"event: e\r\ndata: hello\r\n\r\n" * 3 + b"data: " + b"w" * 300 + b"\n\nid: 7\ndata: tail"
+    expected = list(iter_events([wire]))
+
+    async def source(chunks: Iterable[object]) -> AsyncIterator[bytes]:
+        for chunk in chunks:
+            yield chunk  # type: ignore[misc]
+
+    for size in (1, 7, 4096):
+        for kind in ("bytearray", "memoryview"):
+            chunks = [wire[i : i + size] for i in range(0, len(wire), size)]
+            got = [event async for event in aiter_events(source(_reused_buffer(chunks, kind)))]
+            assert got == expected, (size, kind)
+    for bad in ("", "data: x\n\n", 3):
+        events = aiter_events(source([b"data: a\n\n", bad]))
+        assert await events.__anext__() == ServerSentEvent(data="a")
+        with pytest.raises(LocalProtocolError, match=rf"^aiter_events\(\) takes bytes, not {type(bad).__name__}"):
+            await events.__anext__()
