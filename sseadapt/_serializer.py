@@ -11,7 +11,12 @@ unchanged:
   event name (readers turn it into ``"message"``);
 * data containing CR (readers take it as a line break; LF is fine, it becomes
   one ``data:`` line per line);
-* a negative retry; text that is not encodable as UTF-8 (lone surrogates).
+* a negative retry; text that is not encodable as UTF-8 (lone surrogates);
+* a field of the wrong type (a name, id or data that is not a ``str``, a retry
+  that is not an ``int``: ``bytes`` data, say, has no one text to write).
+
+Anything but a :class:`~sseadapt.ServerSentEvent` or a :class:`Comment` is
+refused with :class:`~sseadapt.LocalProtocolError`.
 
 What it writes (https://html.spec.whatwg.org/multipage/server-sent-events.html):
 
@@ -33,7 +38,7 @@ from typing import Literal, Union
 
 import attrs
 
-from ._errors import UnrepresentableEvent
+from ._errors import LocalProtocolError, UnrepresentableEvent
 from ._sse import ServerSentEvent
 
 __all__ = ["Comment", "SSESerializer"]
@@ -54,6 +59,13 @@ def _encode(value: str, field: str) -> bytes:
         raise UnrepresentableEvent(
             f"{field} is not encodable as UTF-8: {exc.reason}", field=field, value=value
         ) from None
+
+
+def _require_str(value: object, field: str) -> None:
+    if not isinstance(value, str):
+        raise UnrepresentableEvent(
+            f"{field} must be a str, not {type(value).__name__}", field=field, value=value
+        )
 
 
 def _refuse_line_breaks(value: str, field: str) -> None:
@@ -90,12 +102,23 @@ class SSESerializer:
         """
         eol = self._eol
         if isinstance(event, Comment):
+            _require_str(event.text, "comment")
             _refuse_line_breaks(event.text, "comment")
             text = _encode(event.text, "comment")
             return (b": " + text if text else b":") + eol + eol
+        if not isinstance(event, ServerSentEvent):
+            raise LocalProtocolError(f"send() takes a ServerSentEvent or a Comment, not {type(event).__name__}")
 
         parts: list[bytes] = []
         name = event.event
+        _require_str(name, "event")
+        _require_str(event.id, "id")
+        _require_str(event.data, "data")
+        retry = event.retry
+        if retry is not None and (not isinstance(retry, int) or isinstance(retry, bool)):
+            raise UnrepresentableEvent(
+                f"retry must be an int or None, not {type(retry).__name__}", field="retry", value=retry
+            )
         if name != "message":
             if not name:
                 raise UnrepresentableEvent(
@@ -111,12 +134,10 @@ class SSESerializer:
                     "an id containing NUL is ignored by readers", field="id", value=new_id
                 )
             parts.append(b"id: " + _encode(new_id, "id") if new_id else b"id")
-        if event.retry is not None:
-            if event.retry < 0:
-                raise UnrepresentableEvent(
-                    "retry must be a non-negative integer", field="retry", value=event.retry
-                )
-            parts.append(b"retry: %d" % event.retry)
+        if retry is not None:
+            if retry < 0:
+                raise UnrepresentableEvent("retry must be a non-negative integer", field="retry", value=retry)
+            parts.append(b"retry: %d" % retry)
         if "\r" in event.data:
             raise UnrepresentableEvent(
                 "data containing CR reads back as a line break", field="data", value=event.data

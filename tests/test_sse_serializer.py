@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sseadapt import Comment, ServerSentEvent, SSESerializer, UnrepresentableEvent
+from sseadapt import Comment, LocalProtocolError, ServerSentEvent, SSESerializer, UnrepresentableEvent
 
 from .helpers import chunkings, parse_all
 from .sse_cases import CASES, Case
@@ -55,6 +55,17 @@ def test_comment_is_a_keepalive() -> None:
         (ServerSentEvent(data="a\rb"), "data"),
         (ServerSentEvent(data="\ud800"), "data"),
         (ServerSentEvent(data="", retry=-1), "retry"),
+        # Fields of the wrong type (the tuple does not check them).
+        (ServerSentEvent(event=None, data=""), "event"),  # type: ignore[arg-type]
+        (ServerSentEvent(event=b"e", data=""), "event"),  # type: ignore[arg-type]
+        (ServerSentEvent(id=3, data=""), "id"),  # type: ignore[arg-type]
+        (ServerSentEvent(id=None, data=""), "id"),  # type: ignore[arg-type]
+        (ServerSentEvent(data=5), "data"),  # type: ignore[arg-type]
+        (ServerSentEvent(data=b"x"), "data"),  # type: ignore[arg-type]
+        (ServerSentEvent(data=None), "data"),  # type: ignore[arg-type]
+        (ServerSentEvent(data="", retry="5"), "retry"),  # type: ignore[arg-type]
+        (ServerSentEvent(data="", retry=1.5), "retry"),  # type: ignore[arg-type]
+        (ServerSentEvent(data="", retry=True), "retry"),
     ],
 )
 def test_refuses_unrepresentable(event: ServerSentEvent, field: str) -> None:
@@ -69,6 +80,22 @@ def test_refuses_unrepresentable(event: ServerSentEvent, field: str) -> None:
 def test_comment_with_line_break_refused() -> None:
     with pytest.raises(UnrepresentableEvent):
         SSESerializer().send(Comment("a\nevent: injected"))
+
+
+def test_comment_that_is_not_a_str_refused() -> None:
+    for text in (5, b"ping", None):
+        with pytest.raises(UnrepresentableEvent, match="comment must be a str") as info:
+            SSESerializer().send(Comment(text))  # type: ignore[arg-type]
+        assert info.value.field == "comment" and info.value.value == text
+
+
+@pytest.mark.parametrize("thing", ["data: x", b"data: x\n\n", None, ("message", "x", "", None), {"data": "x"}], ids=repr)
+def test_send_refuses_what_is_not_an_event(thing: object) -> None:
+    ser = SSESerializer()
+    ser.send(ServerSentEvent(data="a", id="1"))
+    with pytest.raises(LocalProtocolError, match=rf"^send\(\) takes a ServerSentEvent or a Comment, not {type(thing).__name__}$"):
+        ser.send(thing)  # type: ignore[arg-type]
+    assert ser.send(ServerSentEvent(data="b", id="1")) == b"data: b\n\n"  # the last id kept
 
 
 def test_bad_line_ending_option() -> None:
