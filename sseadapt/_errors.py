@@ -24,7 +24,14 @@ and the HTTP status it stands for.
 Attributes are structured so that callers never parse messages: every protocol
 error carries ``event_index`` (0-based count of SSE events before the fault) and
 ``offset`` (bytes of input consumed when it was detected) where they are known,
-else ``None``. Any other exception escaping sseadapt is a bug.
+else ``None``.
+
+Feeding a stream operation something that is not what it takes (a ``str`` to
+``receive_data``, a non-event to ``send`` or ``receive``) is a
+:class:`LocalProtocolError`. Only setting a thing up with bad arguments (an
+unknown dialect, a limit that is not a positive ``int``) raises Python's own
+``ValueError`` or ``TypeError``, as documented where it can. Any other
+exception escaping sseadapt is a bug.
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ from typing import Any, Union
 
 import attrs
 
-from ._errors import InvalidPayload
+from ._errors import InvalidPayload, LocalProtocolError
 from ._sse import ServerSentEvent
 
 __all__ = [
@@ -77,9 +77,16 @@ class Dialect(enum.Enum):
 
     @classmethod
     def parse(cls, name: Union[str, Dialect]) -> Dialect:
-        """Look a dialect up by name or alias (``legacy``, ``completions``)."""
+        """Look a dialect up by name or alias (``legacy``, ``completions``).
+
+        Raises:
+            ValueError: no dialect has that name.
+            TypeError: ``name`` is neither a :class:`Dialect` nor a ``str``.
+        """
         if isinstance(name, Dialect):
             return name
+        if not isinstance(name, str):
+            raise TypeError(f"a dialect is a Dialect or its name, not {type(name).__name__}")
         found = _ALIASES.get(name.strip().lower())
         if found is None:
             names = ", ".join(sorted(_ALIASES))
@@ -512,9 +519,13 @@ def decode_event(dialect: Union[Dialect, str], sse: ServerSentEvent) -> Anthropi
 
     Raises:
         InvalidPayload: the data is not the JSON object the event requires.
+        LocalProtocolError: ``sse`` is not a :class:`~sseadapt.ServerSentEvent`.
         ValueError: ``dialect`` is unknown or is not an input dialect.
+        TypeError: ``dialect`` is neither a :class:`Dialect` nor a name.
     """
     decoder = _DECODERS.get(Dialect.parse(dialect))
     if decoder is None:
         raise ValueError(f"{dialect} is an output-only dialect")
+    if not isinstance(sse, ServerSentEvent):
+        raise LocalProtocolError(f"decode_event() takes a ServerSentEvent, not {type(sse).__name__}")
     return decoder(sse)

@@ -35,7 +35,7 @@ from collections import deque
 from collections.abc import Iterator
 from typing import Final, Union
 
-from ._errors import IncompleteStream, ProtocolError, SSEAdaptError, UnexpectedEvent, UpstreamError
+from ._errors import IncompleteStream, LocalProtocolError, ProtocolError, SSEAdaptError, UnexpectedEvent, UpstreamError
 from ._events import (
     AnthropicEvent,
     CitationsDelta,
@@ -156,10 +156,20 @@ _KIND_BY_TYPE: Final[dict[type, str]] = {
 
 
 def event_kind(event: AnthropicEvent) -> str:
-    """The table key for ``event`` (see the module docstring)."""
+    """The table key for ``event`` (see the module docstring).
+
+    Raises:
+        LocalProtocolError: ``event`` is not one of the typed Anthropic events.
+    """
     if isinstance(event, (Completion, LegacyCompletion)):
         return "stop" if event.stop_reason is not None else "completion"
-    return _KIND_BY_TYPE[type(event)]
+    kind = _KIND_BY_TYPE.get(type(event))
+    if kind is None:
+        for base in type(event).__mro__[1:]:  # a subclass of an event type
+            if base in _KIND_BY_TYPE:
+                return _KIND_BY_TYPE[base]
+        raise LocalProtocolError(f"{type(event).__name__} is not an Anthropic event (see EVENT_KINDS)")
+    return kind
 
 
 #: Which delta types fit which block types; unknown block types take any delta.
@@ -213,6 +223,8 @@ class StreamMachine:
         Raises:
             UnexpectedEvent: the event is illegal now (the machine is then in
                 ERROR and stays there).
+            LocalProtocolError: ``event`` is not a typed Anthropic event
+                (the machine is unchanged).
         """
         state = self.state
         kind = event_kind(event)

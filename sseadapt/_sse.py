@@ -272,6 +272,10 @@ class SSEParser:
     Args:
         max_event_size: the most bytes one event (or one line) may hold; see
             the module docstring. Must be positive.
+
+    Raises:
+        TypeError: ``max_event_size`` is not an ``int``.
+        ValueError: ``max_event_size`` is not positive.
     """
 
     __slots__ = (
@@ -300,6 +304,8 @@ class SSEParser:
     )
 
     def __init__(self, *, max_event_size: int = DEFAULT_MAX_EVENT_SIZE) -> None:
+        if not isinstance(max_event_size, int) or isinstance(max_event_size, bool):
+            raise TypeError(f"max_event_size must be an int, not {type(max_event_size).__name__}")
         if max_event_size <= 0:
             raise ValueError("max_event_size must be positive")
         self._max = max_event_size

@@ -167,6 +167,36 @@ def test_dialect_names_and_aliases() -> None:
         Dialect.parse("bogus")
     with pytest.raises(ValueError):
         decode_event("openai", ServerSentEvent(data="{}"))
+    for wrong in (5, None, b"messages"):
+        with pytest.raises(TypeError, match=f"a dialect is a Dialect or its name, not {type(wrong).__name__}"):
+            Dialect.parse(wrong)  # type: ignore[arg-type]
+        with pytest.raises(TypeError):
+            StreamReader(wrong)  # type: ignore[arg-type]
+
+
+def test_decode_event_refuses_what_is_not_an_sse_event() -> None:
+    for wrong in ("data: {}", b'{"type": "ping"}', {"event": "ping", "data": "{}"}, None):
+        with pytest.raises(sseadapt.LocalProtocolError, match=f"^decode_event\\(\\) takes a ServerSentEvent, not {type(wrong).__name__}$"):
+            decode_event("messages", wrong)  # type: ignore[arg-type]
+
+
+def test_machine_refuses_what_is_not_an_event_and_stays_as_it_was() -> None:
+    machine = StreamMachine("messages")
+    start = decode_event("messages", ServerSentEvent(event="message_start", data=json.dumps(
+        {"type": "message_start", "message": {"id": "m", "type": "message", "role": "assistant", "content": [],
+                                              "model": "x", "stop_reason": None, "usage": {"input_tokens": 1, "output_tokens": 1}}})))
+    for wrong in (5, None, ServerSentEvent(event="message_start", data="{}"), "message_start"):
+        with pytest.raises(sseadapt.LocalProtocolError, match=f"^{type(wrong).__name__} is not an Anthropic event"):
+            machine.receive(wrong)  # type: ignore[arg-type]
+        with pytest.raises(sseadapt.LocalProtocolError):
+            sseadapt.event_kind(wrong)  # type: ignore[arg-type]
+        assert machine.state is State.START and machine.event_count == 0
+    assert machine.receive(start) is not State.START  # still works
+
+    class Subclassed(type(start)):  # type: ignore[misc]
+        pass
+
+    assert sseadapt.event_kind(Subclassed(**{f.name: getattr(start, f.name) for f in type(start).__attrs_attrs__})) == sseadapt.event_kind(start)
 
 
 # -- the transition tables ---------------------------------------------------

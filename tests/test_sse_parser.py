@@ -220,8 +220,14 @@ class TestMaxEventSize:
         assert [e.data for e in got] == [str(i) for i in range(20000)]
 
     def test_invalid_limit(self) -> None:
-        with pytest.raises(ValueError):
-            SSEParser(max_event_size=0)
+        for bad in (0, -1):
+            with pytest.raises(ValueError, match="must be positive"):
+                SSEParser(max_event_size=bad)
+        for wrong in ("5", 5.5, True, None):
+            with pytest.raises(TypeError, match=f"max_event_size must be an int, not {type(wrong).__name__}"):
+                SSEParser(max_event_size=wrong)  # type: ignore[arg-type]
+            with pytest.raises(TypeError):
+                list(iter_events([b"data: a\n\n"], max_event_size=wrong))  # type: ignore[arg-type]
 
 
 def test_long_line_in_small_chunks_is_not_rescanned() -> None:
