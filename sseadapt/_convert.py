@@ -42,7 +42,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Final, Literal, Union
 
-from ._errors import ConversionError
+from ._errors import ConversionError, LocalProtocolError
 from ._events import (
     AnthropicEvent,
     Completion,
@@ -184,6 +184,18 @@ class ConverterOptions:
         self.log_id_factory: Callable[[], str] = log_id_factory or (lambda: secrets.token_hex(32))
 
 
+#: The typed events each source dialect decodes to (the most frequent first:
+#: ``isinstance`` tries them in order).
+_SOURCE_EVENTS: Final[dict[Dialect, tuple[type, ...]]] = {
+    Dialect.LEGACY: (LegacyCompletion, LegacyDone, Ping, ErrorEvent, UnknownEvent),
+    Dialect.COMPLETIONS: (Completion, Ping, ErrorEvent, UnknownEvent),
+    Dialect.MESSAGES: (
+        ContentBlockDelta, Ping, ContentBlockStart, ContentBlockStop, MessageStart, MessageDelta, MessageStop,
+        ErrorEvent, UnknownEvent,
+    ),
+}
+
+
 class Converter:
     """Base class: one instance converts one stream.
 
@@ -196,6 +208,7 @@ class Converter:
 
     def __init__(self, options: ConverterOptions) -> None:
         self.options = options
+        self._accepts = _SOURCE_EVENTS[self.source]
         self.finished = False  # a terminal marker or an error shape was written
         self._wire: Union[str, None] = None  # the SSE data of the event being converted
         named = self.target in (Dialect.COMPLETIONS, Dialect.MESSAGES)
@@ -216,7 +229,13 @@ class Converter:
 
         Raises:
             ConversionError: an option says to refuse this event.
+            LocalProtocolError: ``event`` is not an event of the source
+                dialect (a converter would otherwise drop it unseen).
         """
+        if not isinstance(event, self._accepts):
+            raise LocalProtocolError(
+                f"a {self.source} -> {self.target} converter takes {self.source} events, not {type(event).__name__}"
+            )
         if self.finished:
             return b""
         if isinstance(event, Ping):

@@ -15,6 +15,7 @@ from sseadapt import (
     TRUNCATED_MESSAGE,
     CompletionResult,
     ConversionError,
+    ConverterOptions,
     Dialect,
     IncompleteStream,
     LocalProtocolError,
@@ -25,7 +26,9 @@ from sseadapt import (
     aconvert,
     convert_bytes,
     convert_iter,
+    decode_event,
     iter_events,
+    make_converter,
 )
 
 from .helpers import FIXTURES
@@ -181,6 +184,30 @@ def test_data_after_end_and_after_error() -> None:
     pipeline.receive_data(b"")
     with pytest.raises(LocalProtocolError):
         pipeline.receive_data(b"x")
+
+
+@pytest.mark.parametrize(("fixture", "source"), COMPLETE_INPUTS)
+def test_converters_refuse_events_of_another_dialect(fixture: str, source: str) -> None:
+    # A converter used to return b"" for an event it did not know: dropped unseen.
+    raw = (FIXTURES / fixture).read_bytes()
+    sses = list(iter_events([raw]))
+    foreign: list[object] = [5, None, sses[0], decode_event("messages", ServerSentEvent(event="message_stop", data='{"type": "message_stop"}'))]
+    foreign.append(decode_event("legacy", ServerSentEvent(data='{"completion": "x", "stop_reason": null}')))
+    foreign.append(decode_event("completions", ServerSentEvent(event="completion", data='{"type": "completion", "completion": "x", "stop_reason": null}')))
+    for target in _targets(source):
+        expected = convert_bytes(raw, source, target, **C9)
+        converter = make_converter(source, target, ConverterOptions(**C9))
+        own = {type(decode_event(source, sse)) for sse in sses}
+        out = b""
+        for i, sse in enumerate(sses):
+            for wrong in foreign:
+                if type(wrong) in own:
+                    continue
+                with pytest.raises(LocalProtocolError, match=f"converter takes .* events, not {type(wrong).__name__}$"):
+                    converter.send(wrong)  # type: ignore[arg-type]
+            out += converter.send(decode_event(source, sse), sse.data)
+        # Each refusal changed nothing: the output is the clean stream's, byte for byte.
+        assert out == expected, target
 
 
 def test_pipeline_takes_bytes_like_chunks_and_refuses_others() -> None:
