@@ -44,6 +44,7 @@ from typing import Any, Final, Literal, Union
 
 from ._errors import ConversionError, LocalProtocolError
 from ._events import (
+    _DIALECT_EVENTS,
     AnthropicEvent,
     Completion,
     ContentBlockDelta,
@@ -184,18 +185,6 @@ class ConverterOptions:
         self.log_id_factory: Callable[[], str] = log_id_factory or (lambda: secrets.token_hex(32))
 
 
-#: The typed events each source dialect decodes to (the most frequent first:
-#: ``isinstance`` tries them in order).
-_SOURCE_EVENTS: Final[dict[Dialect, tuple[type, ...]]] = {
-    Dialect.LEGACY: (LegacyCompletion, LegacyDone, Ping, ErrorEvent, UnknownEvent),
-    Dialect.COMPLETIONS: (Completion, Ping, ErrorEvent, UnknownEvent),
-    Dialect.MESSAGES: (
-        ContentBlockDelta, Ping, ContentBlockStart, ContentBlockStop, MessageStart, MessageDelta, MessageStop,
-        ErrorEvent, UnknownEvent,
-    ),
-}
-
-
 class Converter:
     """Base class: one instance converts one stream.
 
@@ -208,7 +197,7 @@ class Converter:
 
     def __init__(self, options: ConverterOptions) -> None:
         self.options = options
-        self._accepts = _SOURCE_EVENTS[self.source]
+        self._accepts = _DIALECT_EVENTS[self.source]
         self.finished = False  # a terminal marker or an error shape was written
         self._wire: Union[str, None] = None  # the SSE data of the event being converted
         named = self.target in (Dialect.COMPLETIONS, Dialect.MESSAGES)

@@ -507,6 +507,17 @@ def _decode_messages(sse: ServerSentEvent) -> AnthropicEvent:
     return _error(sse, raw)
 
 
+#: The typed events each input dialect decodes to (the most frequent first:
+#: ``isinstance`` tries them in order). The machines and converters refuse others.
+_DIALECT_EVENTS: dict[Dialect, tuple[type, ...]] = {
+    Dialect.LEGACY: (LegacyCompletion, LegacyDone, Ping, ErrorEvent, UnknownEvent),
+    Dialect.COMPLETIONS: (Completion, Ping, ErrorEvent, UnknownEvent),
+    Dialect.MESSAGES: (
+        ContentBlockDelta, Ping, ContentBlockStart, ContentBlockStop, MessageStart, MessageDelta, MessageStop,
+        ErrorEvent, UnknownEvent,
+    ),
+}
+
 _DECODERS = {
     Dialect.LEGACY: _decode_legacy,
     Dialect.COMPLETIONS: _decode_completions,

@@ -37,6 +37,7 @@ from typing import Final, Union
 
 from ._errors import IncompleteStream, LocalProtocolError, ProtocolError, SSEAdaptError, UnexpectedEvent, UpstreamError
 from ._events import (
+    _DIALECT_EVENTS,
     AnthropicEvent,
     CitationsDelta,
     Completion,
@@ -203,6 +204,7 @@ class StreamMachine:
         if self.dialect not in TRANSITIONS:
             raise ValueError(f"no state machine for {self.dialect}")
         self._table = TRANSITIONS[self.dialect]
+        self._types = _DIALECT_EVENTS[self.dialect]
         #: The current :class:`State`.
         self.state = State.START
         #: The error the stream reported, once it did.
@@ -223,9 +225,12 @@ class StreamMachine:
         Raises:
             UnexpectedEvent: the event is illegal now (the machine is then in
                 ERROR and stays there).
-            LocalProtocolError: ``event`` is not a typed Anthropic event
-                (the machine is unchanged).
+            LocalProtocolError: ``event`` is not a typed event of the machine's
+                dialect (the machine is unchanged).
         """
+        if not isinstance(event, self._types):
+            kind = event_kind(event)  # (raises for what is no event at all)
+            raise LocalProtocolError(f"{self.dialect}: a {type(event).__name__} ({kind!r}) is not an event of this dialect")
         state = self.state
         kind = event_kind(event)
         index = self.event_count

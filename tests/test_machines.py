@@ -265,6 +265,27 @@ def machine_in(dialect: Dialect, state: State) -> StreamMachine:
 PAIRS = [(d, s, k) for d in PATHS for s in PATHS[d] for k in EVENT_KINDS[d]]
 
 
+@pytest.mark.parametrize("dialect", list(PATHS), ids=lambda d: d.value)
+def test_events_of_another_dialect_are_refused_in_every_state(dialect: Dialect) -> None:
+    # Before, a legacy machine took a 2023-06-01 Completion (same kind name) and
+    # a Messages machine called one an UnexpectedEvent, blaming the peer's bytes.
+    own = {type(typed(dialect, kind)) for kind in EVENT_KINDS[dialect]}
+    foreign = [typed(other, kind) for other in PATHS if other is not dialect for kind in EVENT_KINDS[other]]
+    foreign = [event for event in foreign if type(event) not in own]
+    assert foreign
+    for state in PATHS[dialect]:
+        machine = machine_in(dialect, state)
+        count = machine.event_count
+        for event in foreign:
+            with pytest.raises(sseadapt.LocalProtocolError, match="is not an event of this dialect"):
+                machine.receive(event)
+            assert machine.state is state and machine.event_count == count and machine.violation is None
+    accumulator = sseadapt.MessageAccumulator() if dialect is Dialect.MESSAGES else sseadapt.CompletionAccumulator(dialect)
+    for event in foreign:
+        with pytest.raises(sseadapt.LocalProtocolError):
+            accumulator.add(event)
+
+
 def test_samples_cover_every_kind_and_state() -> None:
     for dialect, table in TRANSITIONS.items():
         assert set(SAMPLE[dialect]) == set(EVENT_KINDS[dialect])
