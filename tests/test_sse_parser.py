@@ -908,6 +908,58 @@ def test_reused_buffer_in_the_steady_state() -> None:
     assert expected[1] == "7" and expected[3] == len(b"id: 7\ndata: tail")
 
 
+def _received_at_each_step(chunks: Iterable[bytes]) -> None:
+    """Feed the class, checking ``bytes_received`` after every call."""
+    parser = SSEParser()
+    total = 0
+    for chunk in chunks:
+        if not chunk:
+            continue
+        parser.receive_data(chunk)
+        total += len(chunk)
+        assert parser.bytes_received == total
+        list(parser.events())
+        assert parser.bytes_received == total
+    parser.receive_data(b"")
+    assert parser.bytes_received == total
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_bytes_received_after_every_chunk(case: Case) -> None:
+    # Line-free chunks in the steady state are counted from the held size,
+    # not added one by one: the count must still be exact after every call.
+    wires = [case.wire] if b"\r" in case.wire else [case.wire, case.wire.replace(b"\n", b"\r\n")]
+    for wire in wires:
+        for label, chunks in chunkings(wire):
+            _received_at_each_step(chunks)
+
+
+def test_bytes_received_in_the_steady_state() -> None:
+    wire = (b"event: e\ndata: hello\n\n" * 3 + b"data: " + b"w" * 300 + b"\n\n: c\ndata: x\n\n") * 2
+    for crlf in (False, True):
+        stream = wire.replace(b"\n", b"\r\n") if crlf else wire
+        for size in (1, 2, 3, 5, 7, 40, 256):
+            _received_at_each_step(stream[i : i + size] for i in range(0, len(stream), size))
+
+
+@pytest.mark.parametrize("size", [1, 3, 7])
+def test_too_large_in_the_steady_state_names_the_offset(size: int) -> None:
+    # The error's offset is the input read through the chunk that crossed the limit.
+    head = b"event: e\ndata: a\n\n" * 3
+    wire = head + b"data: " + b"x" * 500
+    parser = SSEParser(max_event_size=100)
+    fed = 0
+    with pytest.raises(EventTooLarge) as info:
+        for i in range(0, len(wire), size):
+            parser.receive_data(wire[i : i + size])
+            fed = min(i + size, len(wire))
+            for _ in parser.events():
+                pass
+    assert fed - size < len(head) + 101 <= fed
+    assert info.value.offset == fed == parser.bytes_received
+    assert info.value.size == fed - len(head) and info.value.event_index == 3
+
+
 @pytest.mark.parametrize(
     "chunk",
     [bytes(b"data: a\n\n"), bytearray(b"data: a\n\n"), memoryview(b"data: a\n\n"), memoryview(b"..data: a\n\n")[2:]],
