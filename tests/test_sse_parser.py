@@ -942,6 +942,27 @@ def test_bytes_received_in_the_steady_state() -> None:
             _received_at_each_step(stream[i : i + size] for i in range(0, len(stream), size))
 
 
+@pytest.mark.parametrize("chunk", ["gh", 5, [103, 104], bytearray(b"gh"), memoryview(b"gh")], ids=repr)
+def test_other_chunks_after_line_free_ones(chunk: object) -> None:
+    # Line-free chunks held in the steady state, then a chunk that is not
+    # bytes: refused or copied, with every byte before it still counted and held.
+    parser = SSEParser()
+    for piece in (b"data: x\n\n", b"data: ", b"abc", b"def"):
+        parser.receive_data(piece)
+    assert parser.bytes_received == 21
+    if isinstance(chunk, (bytearray, memoryview)):
+        parser.receive_data(chunk)  # type: ignore[arg-type]
+        tail = b"gh"
+    else:
+        with pytest.raises(LocalProtocolError):
+            parser.receive_data(chunk)  # type: ignore[arg-type]
+        tail = b""
+    assert parser.bytes_received == 21 + len(tail)
+    parser.receive_data(b"ij\n\n")
+    assert [e.data for e in parser.events()] == ["x", "abcdef" + tail.decode() + "ij"]
+    assert parser.bytes_received == 25 + len(tail)
+
+
 @pytest.mark.parametrize("size", [1, 3, 7])
 def test_too_large_in_the_steady_state_names_the_offset(size: int) -> None:
     # The error's offset is the input read through the chunk that crossed the limit.
