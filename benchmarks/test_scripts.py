@@ -7,10 +7,16 @@ not depend on the machine's load.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+
+from benchmarks.proxy_load import _ChunkedStream
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,11 +43,67 @@ def test_linear_cold_reports_both_cases() -> None:
     ), out
 
 
-def test_proxy_load_relays_every_event_and_reports_each_row() -> None:
-    out = run_script("benchmarks.proxy_load", "--clients", "3", "--events", "3", "--interval", "0.01", "--idle-streams", "5")
+@pytest.mark.parametrize("client", ["light", "httpx"])
+def test_proxy_load_relays_every_event_and_reports_each_row(client: str) -> None:
+    out = run_script("benchmarks.proxy_load", "--clients", "3", "--events", "3", "--interval", "0.01", "--idle-streams", "5", "--client", client)
+    assert f"; {client} clients; " in out, out
     for path in ("direct (messages)", "via proxy (legacy)"):
         row = re.search(rf"^\| 3 \| {re.escape(path)} \| (\d+) \|", out, re.M)
         assert row is not None and int(row[1]) == 9, out  # 3 clients x 3 events, each one timed
     assert re.search(r"^\| 3 \| \*\*added by the proxy\*\* \| \| \| -?[\d.]+ \| -?[\d.]+ \|$", out, re.M), out
     assert re.search(r"^3 clients, via proxy: [\d.]+ s; CPU seconds: clients [\d.]+, upstream [\d.]+, proxy [\d.]+$", out, re.M)
     assert re.search(r"proxy memory per idle stream \(5 streams open, fresh proxy\): -?[\d.]+ KiB", out), out
+
+
+def _chunked_response(events: list[bytes]) -> bytes:
+    """A chunked 200 response with one event per chunk, one with an extension, and a trailer."""
+    head = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+    body = b"".join(b"%x%s\r\n%s\r\n" % (len(e), b";ext=1" if i == 1 else b"", e) for i, e in enumerate(events))
+    return head + body + b"0\r\nx-trailer: 1\r\n\r\n"
+
+
+def _feed_light_client(pieces: list[bytes]) -> tuple[int, list[float], BaseException | None]:
+    """Feed a response to the light client's protocol piece by piece, as reads would arrive."""
+
+    async def run() -> tuple[int, list[float], BaseException | None]:
+        latencies: list[float] = []
+        stream = _ChunkedStream(b"", legacy=False, latencies=latencies)
+        for piece in pieces:
+            stream.data_received(piece)
+        stream.connection_lost(None)
+        return stream.count, latencies, stream.done.exception()
+
+    return asyncio.run(run())
+
+
+def _delta(sent_ns: int) -> bytes:
+    data = json.dumps({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": f" {sent_ns}"}})
+    return b"event: content_block_delta\ndata: " + data.encode() + b"\n\n"
+
+
+def test_light_client_reads_a_chunked_body_however_it_is_split() -> None:
+    # The benchmark's default client decodes HTTP/1.1 chunked bodies itself:
+    # every event must be timed whether the reads split a size line, a chunk
+    # or its CRLF. Send times of 0 make each latency the arrival time itself.
+    events = [b"event: ping\ndata: {}\n\n", _delta(0), _delta(0), _delta(0)]
+    wire = _chunked_response(events)
+    splits = [[wire], [wire[i : i + 1] for i in range(len(wire))]] + [[wire[:i], wire[i:]] for i in range(1, len(wire))]
+    for pieces in splits:
+        count, latencies, error = _feed_light_client(pieces)
+        assert (count, error) == (3, None), pieces
+        assert len(latencies) == 3 and all(latency > 1e9 for latency in latencies)  # ms since the epoch
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello",
+        b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n",
+        b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nabXY",
+        b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nab",  # closed mid-chunk
+    ],
+)
+def test_light_client_fails_a_run_on_a_response_it_cannot_read(response: bytes) -> None:
+    count, _, error = _feed_light_client([response])
+    assert count == 0 and isinstance(error, (RuntimeError, ValueError)), error
