@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import json
+import re
 import signal
 import socket
 import subprocess
@@ -81,6 +83,27 @@ def test_proxy_command_with_builtin_upstream(workers: int) -> None:
     log = stderr.decode()
     assert "POST /v1/complete -> 200" in log
     assert "NEVER-LOGGED" not in log
+    # Each serving process froze its startup heap (one line per process).
+    frozen = re.findall(r"sseadapt.proxy: (\d+) objects alive at startup kept out of garbage collection", log)
+    assert len(frozen) == workers and all(int(n) > 1000 for n in frozen), log
+
+
+def test_freezing_the_startup_heap_moves_the_live_objects_out_of_collection() -> None:
+    from sseadapt._cli_serve import _freeze_startup_heap
+
+    assert gc.get_freeze_count() == 0
+    try:
+        alive = [[object()], {"a": [1]}]
+        assert all(gc.is_tracked(x) for x in alive)
+        count = _freeze_startup_heap()
+        assert count == gc.get_freeze_count() > 1000
+        in_generations = {id(x) for x in gc.get_objects()}  # (the frozen are in none)
+        assert not any(id(x) in in_generations for x in alive)
+        after = [object()]
+        assert id(after) in {id(x) for x in gc.get_objects()}
+    finally:
+        gc.unfreeze()
+    assert gc.get_freeze_count() == 0
 
 
 def test_proxy_command_refuses_a_bad_upstream() -> None:
