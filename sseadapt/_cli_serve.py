@@ -87,7 +87,7 @@ def _freeze_startup_heap() -> int:
     The collector's full passes walk every tracked object, and every event
     arriving meanwhile waits: with the ~28,000 objects left from startup the
     longest pass in a proxy relaying 200 streams took 64-76 ms and the proxy
-    fell behind; without them, 22-23 ms (README, Performance). For a server
+    fell behind; with them frozen, 8-25 ms (README, Performance). For a server
     process only: ``gc.freeze()`` is process-wide, so ``ProxyApp`` itself never
     calls it.
     """
