@@ -43,6 +43,15 @@ def test_linear_cold_reports_both_cases() -> None:
     ), out
 
 
+def test_convert_ratios_reports_every_conversion_with_a_floor() -> None:
+    from sseadapt import SUPPORTED_CONVERSIONS, Dialect
+
+    out = run_script("benchmarks.convert_ratios", "--rounds", "1")
+    rows = re.findall(r"^\| (\S+) → (\S+) \| [\d.]+ ms \| [\d.]+ ms \| [\d.]+x \|$", out, re.M)
+    expected = {(s.value, t.value) for s, t in SUPPORTED_CONVERSIONS if t is not Dialect.LEGACY or s is Dialect.LEGACY}
+    assert len(rows) == len(expected) and set(rows) == expected, out
+
+
 @pytest.mark.parametrize("client", ["light", "httpx"])
 def test_proxy_load_relays_every_event_and_reports_each_row(client: str) -> None:
     out = run_script("benchmarks.proxy_load", "--clients", "3", "--events", "3", "--interval", "0.01", "--idle-streams", "5", "--client", client)
