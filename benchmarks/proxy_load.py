@@ -4,6 +4,7 @@
     python -m benchmarks.proxy_load --clients 200 --events 40 --interval 0.05
     python -m benchmarks.proxy_load --ramp 2        # clients start over 2 s, not at once
     python -m benchmarks.proxy_load --client httpx  # httpx clients (0.3-0.46 ms of client CPU per event)
+    python -m benchmarks.proxy_load --workers 2     # the proxy with two worker processes
 
 Three processes on 127.0.0.1: an upstream that streams Messages events whose
 text is the send time (``time.time_ns()``), ``sseadapt proxy`` in front of
@@ -16,8 +17,9 @@ added latency is the difference of the two distributions' percentiles.
 
 Memory per idle stream: M streams are opened through the proxy to an upstream
 that sends one event and then stays silent; the proxy's RSS growth divided by
-M is reported. The CPU seconds each process spent in each run are printed
-last (the clients are this process). Everything is bounded in count and
+M is reported (with ``--workers 1`` only). The CPU seconds each process spent
+in each run are printed last (the clients are this process; the proxy's
+figure sums its worker processes). Everything is bounded in count and
 time, loopback only.
 """
 
@@ -95,11 +97,38 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process (``/proc/<pid>/stat``)."""
+def _stat(pid: int) -> list[str]:
+    """The fields of ``/proc/<pid>/stat`` after the command name (state is [0], ppid [1])."""
     with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return f.read().rsplit(")", 1)[1].split()
+
+
+def _family(pid: int) -> list[int]:
+    """``pid`` and its live descendants (a proxy's ``--workers`` processes)."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                parents.setdefault(int(_stat(int(entry))[1]), []).append(int(entry))
+            except (OSError, IndexError):
+                continue  # (gone meanwhile)
+    family, todo = [], [pid]
+    while todo:
+        family.append(todo.pop())
+        todo.extend(parents.get(family[-1], []))
+    return family
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its live descendants (``/proc/<pid>/stat``)."""
+    total = 0
+    for member in _family(pid):
+        try:
+            fields = _stat(member)
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def _own_cpu_seconds() -> float:
@@ -109,11 +138,15 @@ def _own_cpu_seconds() -> float:
 
 
 def _rss_kib(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
+    """Resident memory of a process and its live descendants."""
+    total = 0
+    for member in _family(pid):
+        try:
+            with open(f"/proc/{member}/status") as f:
+                total += next((int(line.split()[1]) for line in f if line.startswith("VmRSS:")), 0)
+        except OSError:
+            continue
+    return total
 
 
 async def _wait_port(port: int, timeout: float = 30) -> None:
@@ -345,6 +378,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ramp", type=float, default=0.0, help="spread the clients' starts over this many seconds (default 0: all at once)")
     ap.add_argument("--client", choices=("light", "httpx"), default="light",
                     help="the measuring clients: asyncio protocols reading the chunked body themselves (default), or httpx")
+    ap.add_argument("--workers", type=int, default=1, help="the proxy's worker processes (default 1; CPU and memory are summed over them)")
     ap.add_argument("--idle-streams", type=int, default=200, help="idle streams for the memory figure (default 200)")
     ap.add_argument("--serve-upstream", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -360,14 +394,19 @@ def main(argv: list[str] | None = None) -> int:
     upstream = subprocess.Popen([sys.executable, "-m", "benchmarks.proxy_load", "--serve-upstream", str(up_port),
                                  "--events", str(args.events), "--interval", str(args.interval)])
     proxy = subprocess.Popen([sys.executable, "-m", "sseadapt", "proxy", "--upstream", f"http://127.0.0.1:{up_port}",
-                              "--listen", f"127.0.0.1:{proxy_port}", "--log-level", "warning"])
+                              "--listen", f"127.0.0.1:{proxy_port}", "--log-level", "warning",
+                              "--workers", str(args.workers)])
     try:
         asyncio.run(_wait_port(up_port))
         asyncio.run(_wait_port(proxy_port))
+        if args.workers > 1:
+            time.sleep(3)  # the port answers once the first worker listens; let the others start too
         # Idle memory first, on a fresh proxy: after the load the allocator
         # keeps freed memory and RSS no longer shows new streams.
-        per_stream = asyncio.run(_idle_memory(proxy_port, proxy.pid, args.idle_streams))
-        print(f"# {args.events} events per stream, {args.interval * 1000:.0f} ms apart, starts spread over {args.ramp:g} s; {args.client} clients; CPython {sys.version.split()[0]}, {os.cpu_count()} cores")
+        # (With --workers, the workers may still be starting when the port
+        # answers, and their growth would count as the streams': not measured.)
+        per_stream = asyncio.run(_idle_memory(proxy_port, proxy.pid, args.idle_streams)) if args.workers == 1 else None
+        print(f"# {args.events} events per stream, {args.interval * 1000:.0f} ms apart, starts spread over {args.ramp:g} s; {args.client} clients; {args.workers} proxy worker(s); CPython {sys.version.split()[0]}, {os.cpu_count()} cores")
         print("| clients | path | events | events/s | p50 latency (ms) | p99 latency (ms) |")
         print("|---:|---|---:|---:|---:|---:|")
         cpu_lines = []
@@ -388,7 +427,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"| {n} | proxy CPU per event | | {proxied['cpu_us_per_event']:.0f} µs | | |")
         print()
         print("\n".join(cpu_lines))
-        print(f"\nproxy memory per idle stream ({args.idle_streams} streams open, fresh proxy): {per_stream:.1f} KiB")
+        if per_stream is not None:
+            print(f"\nproxy memory per idle stream ({args.idle_streams} streams open, fresh proxy): {per_stream:.1f} KiB")
+        else:
+            print("\nproxy memory per idle stream: measured with --workers 1 only")
     finally:
         for proc in (proxy, upstream):
             proc.send_signal(signal.SIGINT)
