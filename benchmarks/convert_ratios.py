@@ -19,6 +19,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 
 from sseadapt import SUPPORTED_CONVERSIONS, Dialect
 
@@ -49,9 +50,9 @@ def main(argv: list[str] | None = None) -> int:
         # square of the completion, so it has no floor of the input's size: its
         # cost per output byte is test_cumulative_cost_per_output_byte's.
         targets = [t for s, t in SUPPORTED_CONVERSIONS if s is source and (t is not Dialect.LEGACY or s is Dialect.LEGACY)]
-        works: dict[str, Callable[[], int]] = {"floor": lambda: json_roundtrip(datas)}
+        works: dict[str, Callable[[], int]] = {"floor": partial(json_roundtrip, datas)}
         for target in targets:
-            works[target.value] = lambda target=target: convert(source, target, chunks)  # type: ignore[misc]
+            works[target.value] = partial(convert, source, target, chunks)
         times: dict[str, list[float]] = {name: [] for name in works}
         for _ in range(args.rounds):
             for name, work in works.items():

@@ -9,10 +9,13 @@ import logging
 import os
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._cli_types import number
 from ._requests import DEFAULT_MODEL
+
+if TYPE_CHECKING:
+    from .proxy import ProxyApp
 
 __all__ = ["register"]
 
@@ -98,7 +101,7 @@ def _freeze_startup_heap() -> int:
     return count
 
 
-def _worker_app() -> Any:
+def _worker_app() -> ProxyApp:
     """``uvicorn --factory`` entry of each ``--workers`` process: the app, then the freeze."""
     from .proxy import create_app_from_env
 
