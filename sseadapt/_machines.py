@@ -92,6 +92,10 @@ class State(enum.Enum):
     #: An error event or a protocol violation (every dialect; sticky).
     ERROR = "ERROR"
 
+    # Members are singletons: identity hashing (C) instead of Enum's
+    # hash(self._name_) (a Python call), for the per-event table lookup.
+    __hash__ = object.__hash__
+
 
 S = State
 
