@@ -19,8 +19,11 @@ Memory per idle stream: M streams are opened through the proxy to an upstream
 that sends one event and then stays silent; the proxy's RSS growth divided by
 M is reported (with ``--workers 1`` only). The CPU seconds each process spent
 in each run are printed last (the clients are this process; the proxy's
-figure sums its worker processes). Everything is bounded in count and
-time, loopback only.
+figure sums its worker processes). "Proxy sleeps per event" counts the times
+the proxy's threads blocked and were woken (``voluntary_ctxt_switches`` in
+``/proc``): well under 1, the proxy finds many events ready each time it
+wakes (it is busy, or they arrive together); 1 or more, it waits for each
+event. Everything is bounded in count and time, loopback only.
 """
 
 from __future__ import annotations
@@ -131,6 +134,29 @@ def _cpu_seconds(pid: int) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def _status_field(path: str, field: str) -> int:
+    """An integer field of a ``/proc/.../status`` file (0 if the process is gone)."""
+    try:
+        with open(path) as f:
+            return next((int(line.split()[1]) for line in f if line.startswith(field + ":")), 0)
+    except OSError:
+        return 0
+
+
+def _sleeps(pid: int) -> int:
+    """Times the threads of a process and its live descendants blocked and
+    were woken (``voluntary_ctxt_switches``: an event loop's waits that found
+    nothing ready)."""
+    total = 0
+    for member in _family(pid):
+        try:
+            tasks = os.listdir(f"/proc/{member}/task")
+        except OSError:
+            continue
+        total += sum(_status_field(f"/proc/{member}/task/{task}/status", "voluntary_ctxt_switches") for task in tasks)
+    return total
+
+
 def _own_cpu_seconds() -> float:
     """User + system CPU time of this process (the clients)."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -139,14 +165,7 @@ def _own_cpu_seconds() -> float:
 
 def _rss_kib(pid: int) -> int:
     """Resident memory of a process and its live descendants."""
-    total = 0
-    for member in _family(pid):
-        try:
-            with open(f"/proc/{member}/status") as f:
-                total += next((int(line.split()[1]) for line in f if line.startswith("VmRSS:")), 0)
-        except OSError:
-            continue
-    return total
+    return sum(_status_field(f"/proc/{member}/status", "VmRSS") for member in _family(pid))
 
 
 async def _wait_port(port: int, timeout: float = 30) -> None:
@@ -416,17 +435,19 @@ def main(argv: list[str] | None = None) -> int:
             runs = {}
             for label, port, path, legacy in (("direct", up_port, "/v1/messages", False),
                                               ("via proxy", proxy_port, "/v1/complete", True)):
-                before = (_own_cpu_seconds(), _cpu_seconds(upstream.pid), _cpu_seconds(proxy.pid), time.monotonic())
+                before = (_own_cpu_seconds(), _cpu_seconds(upstream.pid), _cpu_seconds(proxy.pid), time.monotonic(), _sleeps(proxy.pid))
                 runs[label] = asyncio.run(_run_clients(port, path, n, legacy=legacy, ramp=args.ramp, kind=args.client))
-                after = (_own_cpu_seconds(), _cpu_seconds(upstream.pid), _cpu_seconds(proxy.pid), time.monotonic())
-                clients, up, prox, wall = (b - a for a, b in zip(before, after))
+                after = (_own_cpu_seconds(), _cpu_seconds(upstream.pid), _cpu_seconds(proxy.pid), time.monotonic(), _sleeps(proxy.pid))
+                clients, up, prox, wall, sleeps = (b - a for a, b in zip(before, after))
                 runs[label]["cpu_us_per_event"] = prox / runs[label]["events"] * 1e6
+                runs[label]["sleeps_per_event"] = sleeps / runs[label]["events"]
                 cpu_lines.append(f"{n} clients, {label}: {wall:.2f} s; CPU seconds: clients {clients:.2f}, upstream {up:.2f}, proxy {prox:.2f}")
             direct, proxied = runs["direct"], runs["via proxy"]
             for label, r in (("direct (messages)", direct), ("via proxy (legacy)", proxied)):
                 print(f"| {n} | {label} | {r['events']:.0f} | {r['events_per_s']:.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} |")
             print(f"| {n} | **added by the proxy** | | | {proxied['p50_ms'] - direct['p50_ms']:.2f} | {proxied['p99_ms'] - direct['p99_ms']:.2f} |")
             print(f"| {n} | proxy CPU per event | | {proxied['cpu_us_per_event']:.0f} µs | | |")
+            print(f"| {n} | proxy sleeps per event | | {proxied['sleeps_per_event']:.2f} | | |")
         print()
         print("\n".join(cpu_lines))
         if per_stream is not None:

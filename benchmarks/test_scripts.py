@@ -62,6 +62,11 @@ def test_proxy_load_relays_every_event_and_reports_each_row(client: str, workers
         assert row is not None and int(row[1]) == 9, out  # 3 clients x 3 events, each one timed
     assert re.search(r"^\| 3 \| \*\*added by the proxy\*\* \| \| \| -?[\d.]+ \| -?[\d.]+ \|$", out, re.M), out
     assert re.search(r"^3 clients, via proxy: [\d.]+ s; CPU seconds: clients [\d.]+, upstream [\d.]+, proxy [\d.]+$", out, re.M)
+    assert re.search(r"^\| 3 \| proxy CPU per event \| \| \d+ µs \| \| \|$", out, re.M), out
+    # Events 10 ms apart leave the proxy idle between them: it blocks (a
+    # voluntary context switch, read from /proc) at least once per stream.
+    sleeps = re.search(r"^\| 3 \| proxy sleeps per event \| \| ([\d.]+) \| \| \|$", out, re.M)
+    assert sleeps is not None and float(sleeps[1]) > 0, out
     if workers == 1:
         assert re.search(r"proxy memory per idle stream \(5 streams open, fresh proxy\): -?[\d.]+ KiB", out), out
     else:
