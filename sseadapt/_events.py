@@ -96,6 +96,10 @@ class Dialect(enum.Enum):
     def __str__(self) -> str:
         return self.value
 
+    # Members are singletons: identity hashing (C) instead of Enum's
+    # hash(self._name_) (a Python call) wherever a dialect is a key.
+    __hash__ = object.__hash__
+
 
 _ALIASES: dict[str, Dialect] = {d.value: d for d in Dialect}
 _ALIASES.update({"legacy": Dialect.LEGACY, "completions": Dialect.COMPLETIONS})

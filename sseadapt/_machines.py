@@ -37,6 +37,7 @@ from typing import Final, Union
 
 from ._errors import IncompleteStream, LocalProtocolError, ProtocolError, SSEAdaptError, UnexpectedEvent, UpstreamError
 from ._events import (
+    _DECODERS,
     _DIALECT_EVENTS,
     AnthropicEvent,
     CitationsDelta,
@@ -58,7 +59,6 @@ from ._events import (
     ThinkingDelta,
     UnknownDelta,
     UnknownEvent,
-    decode_event,
 )
 from ._sse import DEFAULT_MAX_EVENT_SIZE, SSEParser
 
@@ -359,6 +359,9 @@ class StreamReader:
     def __init__(self, dialect: Union[Dialect, str], *, max_event_size: int = DEFAULT_MAX_EVENT_SIZE) -> None:
         self.machine = StreamMachine(dialect)
         self.dialect = self.machine.dialect
+        # decode_event without its per-call checks: the dialect has a machine,
+        # so a decoder, and the parser yields only ServerSentEvents.
+        self._decode = _DECODERS[self.dialect]
         self.parser = SSEParser(max_event_size=max_event_size)
         self._ready: deque[tuple[AnthropicEvent, str]] = deque()  # with the SSE data it came from
         self._error: SSEAdaptError | None = None
@@ -371,10 +374,10 @@ class StreamReader:
         if self._error is not None:
             return
         machine = self.machine
-        dialect = self.dialect
+        decode = self._decode
         try:
             for sse in parser.events():
-                event = decode_event(dialect, sse)
+                event = decode(sse)
                 machine.receive(event)
                 self._ready.append((event, sse.data))
             if data == b"" and not self._ended:
