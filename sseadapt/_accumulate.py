@@ -13,7 +13,6 @@ Text is collected as pieces and joined once, so accumulating costs O(bytes).
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Iterable
 from typing import Any, Union
 
@@ -35,6 +34,7 @@ from ._events import (
     SignatureDelta,
     TextDelta,
     ThinkingDelta,
+    json_from_wire,
 )
 from ._machines import StreamMachine, StreamReader
 
@@ -175,7 +175,7 @@ class MessageAccumulator:
             block["thinking"] = block.get("thinking", "") + joined
         elif joined and "input" in block:
             try:
-                block["input"] = json.loads(joined)
+                block["input"] = json_from_wire(joined)
             except ValueError as exc:
                 raise InvalidPayload(
                     f"tool input of block {index} is not JSON: {exc}",

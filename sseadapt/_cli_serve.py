@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import logging
 import os
 import sys
@@ -12,6 +11,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from ._cli_types import number
+from ._events import json_from_wire
 from ._requests import DEFAULT_MODEL
 
 if TYPE_CHECKING:
@@ -206,7 +206,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 def _is_error(data: str) -> bool:
     try:
-        payload = json.loads(data)
+        payload = json_from_wire(data)
     except ValueError:
         return False
     return isinstance(payload, dict) and ("error" in payload or payload.get("exception") is not None)

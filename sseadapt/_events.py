@@ -23,6 +23,18 @@ re-serialization; ``extra`` lists just those. Event names a dialect does not
 define become :class:`UnknownEvent`, which keeps the SSE name and data string
 untouched for byte-for-byte re-emission.
 
+JSON from the wire (event data here; request bodies, answers and error
+bodies in the adapters, through :func:`json_from_wire`) may nest at most
+:data:`MAX_JSON_DEPTH` levels. Deeper JSON is refused like invalid JSON
+(:class:`~sseadapt.InvalidPayload` for event data): past ~1,000 levels
+``json.loads`` raises ``RecursionError``, and whether it does depends on how
+deep the caller's stack already is, so without a bound of its own the same
+bytes could decode in one place and fail in another, or decode and then
+break whatever walks them next (``copy.deepcopy``, ``json.dumps``). The
+bound costs nothing for JSON under 513 characters (each level takes two)
+and one C pass over a flat object's values (long legacy events); other
+values are walked level by level.
+
 Events are immutable; do not subclass them.
 """
 
@@ -30,7 +42,8 @@ from __future__ import annotations
 
 import enum
 import json
-from typing import Any, Union
+from collections.abc import Callable
+from typing import Any, Final, Union
 
 import attrs
 
@@ -39,6 +52,8 @@ from ._sse import ServerSentEvent
 
 __all__ = [
     "Dialect",
+    "MAX_JSON_DEPTH",
+    "json_from_wire",
     "AnthropicEvent",
     "UnknownEvent",
     "Ping",
@@ -334,13 +349,78 @@ AnthropicEvent = Union[
 # -- decoding ---------------------------------------------------------------
 
 
-def _payload(sse: ServerSentEvent) -> dict[str, Any]:
+#: The deepest nesting of arrays and objects accepted in JSON from the wire
+#: (a top-level object is level 1). Far above any Anthropic payload; low
+#: enough that ``copy.deepcopy`` (two Python frames per level) and
+#: ``json.dumps`` of the decoded value stay inside the default recursion limit.
+MAX_JSON_DEPTH: Final = 256
+
+
+class _TooDeep(ValueError):
+    def __init__(self) -> None:
+        super().__init__(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+
+
+#: JSON shorter than this cannot nest deeper than the limit (each level takes two characters).
+_SHALLOW: Final = 2 * MAX_JSON_DEPTH + 1
+_CONTAINERS: Final = frozenset([dict, list])
+
+
+def _deeper_than_limit(value: Any) -> bool:
+    """Whether ``value`` (decoded JSON) nests more than :data:`MAX_JSON_DEPTH` levels (iteratively)."""
+    if type(value) is dict and _CONTAINERS.isdisjoint(map(type, value.values())):
+        return False  # (a flat object, as long legacy events are: tested in C)
+    level = [value]
+    for _ in range(MAX_JSON_DEPTH):
+        inner: list[Any] = []
+        for item in level:
+            if type(item) is dict:
+                inner.extend(v for v in item.values() if type(v) is dict or type(v) is list)
+            elif type(item) is list:
+                inner.extend(v for v in item if type(v) is dict or type(v) is list)
+        if not inner:
+            return False
+        level = inner
+    return True
+
+
+def json_from_wire(text: Union[str, bytes]) -> Any:
+    """``json.loads`` for JSON that came over the network.
+
+    Raises ``ValueError`` (``json.JSONDecodeError`` for bad syntax) for
+    invalid JSON and for JSON nested deeper than :data:`MAX_JSON_DEPTH`
+    levels, never ``RecursionError``.
+    """
     try:
-        value = json.loads(sse.data)
+        value = json.loads(text)
+    except RecursionError:
+        raise _TooDeep() from None
+    if len(text) >= _SHALLOW and _deeper_than_limit(value):
+        raise _TooDeep()
+    return value
+
+
+#: The C scanner behind ``json.loads``, called without its three Python
+#: layers (~1 µs per event of ~1.6): a value that starts at the first
+#: character and ends at the last is exactly what ``json.loads`` returns.
+_scan_json: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # (set in __init__; not in typeshed)
+
+
+def _payload(sse: ServerSentEvent) -> dict[str, Any]:
+    data = sse.data
+    try:
+        value, end = _scan_json(data, 0)
+    except (StopIteration, ValueError, RecursionError):
+        end = -1
+    try:
+        if end != len(data):
+            value = json_from_wire(data)  # (whitespace around the value, or not JSON: json.loads decides)
+        elif len(data) >= _SHALLOW and _deeper_than_limit(value):
+            raise _TooDeep()
+    except _TooDeep as exc:
+        raise InvalidPayload(f"{sse.event!r} event data is {exc}", event=sse.event, data=data) from None
     except ValueError as exc:
-        raise InvalidPayload(
-            f"{sse.event!r} event data is not JSON: {exc}", event=sse.event, data=sse.data
-        ) from None
+        raise InvalidPayload(f"{sse.event!r} event data is not JSON: {exc}", event=sse.event, data=data) from None
     if not isinstance(value, dict):
         raise InvalidPayload(
             f"{sse.event!r} event data is not a JSON object", event=sse.event, data=sse.data

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from typing import Any, Final, Union
 
 from ._convert import completion_stop_reason
-from ._events import Dialect
+from ._events import Dialect, json_from_wire
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -232,7 +232,7 @@ def upstream_error_body(dialect: Dialect, status: int, body: bytes) -> bytes:
     JSON becomes ``api_error`` with its text (truncated to 1 KiB).
     """
     try:
-        parsed = json.loads(body)
+        parsed = json_from_wire(body)
     except ValueError:
         parsed = None
     error = parsed.get("error") if isinstance(parsed, dict) else None

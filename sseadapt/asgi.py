@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from typing import Any, Literal, Union
 
 from ._asgi import SSE_HEADERS, ASGIApp, BodyTooLarge, ClientGone, Message, Receive, Scope, Send, header_map, read_body
-from ._events import Dialect
+from ._events import Dialect, json_from_wire
 from ._pipeline import Pipeline
 from ._requests import (
     RequestRejected,
@@ -116,7 +116,7 @@ class SSEAdaptMiddleware:
 
 def _json_object(body: bytes) -> dict[str, Any]:
     try:
-        value = json.loads(body)
+        value = json_from_wire(body)
     except ValueError as exc:
         raise RequestRejected(f"request body is not valid JSON: {exc}") from None
     if not isinstance(value, dict):
@@ -208,7 +208,7 @@ class _ConvertingSend:
             out = upstream_error_body(self._client, status, raw)
         else:
             try:
-                answer = json.loads(raw)
+                answer = json_from_wire(raw)
             except ValueError:
                 answer = None
             if not isinstance(answer, dict):

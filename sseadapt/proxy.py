@@ -68,7 +68,7 @@ import httpx
 
 from ._asgi import SSE_HEADERS, BodyTooLarge, ClientGone, Message, Receive, Scope, Send, header_map, read_body
 from ._errors import SSEAdaptError, StreamInterrupted
-from ._events import Dialect
+from ._events import Dialect, json_from_wire
 from ._pipeline import Pipeline
 from ._requests import (
     DEFAULT_MODEL,
@@ -296,7 +296,7 @@ class ProxyApp:
             return
         try:
             try:
-                body = json.loads(raw)
+                body = json_from_wire(raw)
             except ValueError as exc:
                 raise RequestRejected(f"request body is not valid JSON: {exc}") from None
             if not isinstance(body, dict):
@@ -477,7 +477,7 @@ class ProxyApp:
     async def _relay_json(self, response: httpx.Response, send: Send, client_dialect: Dialect, source: Dialect, request_id: Union[str, None]) -> None:
         raw = await self._read_limited(response, _MAX_JSON_RESPONSE)
         try:
-            answer = json.loads(raw)
+            answer = json_from_wire(raw)
             if not isinstance(answer, dict):
                 raise ValueError("not an object")
         except ValueError:

@@ -35,6 +35,7 @@ import anyio
 import attrs
 
 from ._asgi import Receive, Scope, Send, header_map
+from ._events import json_from_wire
 
 __all__ = ["DemoUpstream", "DEFAULT_TEXT", "Fault", "RequestRecord"]
 
@@ -127,7 +128,7 @@ class DemoUpstream:
                 break
         headers = header_map(scope)
         try:
-            parsed = json.loads(body) if body else None
+            parsed = json_from_wire(body) if body else None
         except ValueError:
             parsed = None
         record = RequestRecord(method=scope["method"], path=scope["path"], headers=headers, body=parsed)

@@ -29,6 +29,9 @@ FIXTURE = (FIXTURES / "v2023-06-01_messages_text-only.sse").read_bytes()
 BOUNDARIES = [i + 2 for i in range(len(FIXTURE)) if FIXTURE[i : i + 2] == b"\n\n"]
 TOKENS = [" Hello", "!", " My", " name", " is", " Claude", "."]
 TRUNCATED = "api_error: upstream stream ended early (no terminal event)"
+# JSON nested far past MAX_JSON_DEPTH (and json.loads' recursion limit).
+DEEP = b"[" * 100_000 + b"]" * 100_000
+DEEP_ERROR = b'{"type":"error","error":{"type":"overloaded_error","message":"m","x":' + DEEP + b"}}"
 
 
 class FaultyUpstream:
@@ -48,9 +51,14 @@ class FaultyUpstream:
                 break
         scenario = (json.loads(body).get("metadata") or {}).get("user_id", "ok")
         kind, _, arg = scenario.partition(":")
-        if kind in ("status", "text-status"):
-            payload = b"not json at all" if kind == "text-status" else json.dumps({"type": "error", "error": {"type": "whatever_error", "message": f"status {arg}"}}).encode()
-            await send({"type": "http.response.start", "status": int(arg), "headers": [(b"content-type", b"application/json"), (b"request-id", b"req_fault")]})
+        if kind in ("status", "text-status", "deep-status", "deep-answer"):
+            payload = {
+                "text-status": b"not json at all",
+                "deep-status": DEEP_ERROR,
+                "deep-answer": b'{"type":"completion","completion":"hi","x":' + DEEP + b"}",
+            }.get(kind) or json.dumps({"type": "error", "error": {"type": "whatever_error", "message": f"status {arg}"}}).encode()
+            status = int(arg or 200)
+            await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/json"), (b"request-id", b"req_fault")]})
             await send({"type": "http.response.body", "body": payload})
             return
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/event-stream")]})
@@ -62,6 +70,7 @@ class FaultyUpstream:
             "slow": FIXTURE,
             "badjson": FIXTURE[: BOUNDARIES[3]] + b"event: content_block_delta\ndata: {nope\n\n" + FIXTURE[BOUNDARIES[3] :],
             "badsse": FIXTURE[: BOUNDARIES[3]] + b"event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":5}\n\n",
+            "deepjson": FIXTURE[: BOUNDARIES[3]] + b'event: content_block_delta\ndata: {"x":' + DEEP + b"}\n\n" + FIXTURE[BOUNDARIES[3] :],
         }[kind]
         ended = False
 
@@ -163,7 +172,10 @@ def test_upstream_http_errors(stack: Any, status: int, kind: str) -> None:
             assert body["error"] == {"type": "api_error", "message": "not json at all"}
 
 
-@pytest.mark.parametrize(("scenario", "fragment"), [("badjson", "not JSON"), ("badsse", "content_block_stop for block 5")])
+@pytest.mark.parametrize(
+    ("scenario", "fragment"),
+    [("badjson", "not JSON"), ("badsse", "content_block_stop for block 5"), ("deepjson", "nested deeper than 256 levels")],
+)
 def test_invalid_upstream_data(stack: Any, scenario: str, fragment: str) -> None:
     _, proxy, _ = stack
     response = ask(proxy, scenario)
@@ -172,6 +184,18 @@ def test_invalid_upstream_data(stack: Any, scenario: str, fragment: str) -> None
     assert last["error"]["type"] == "api_error"
     assert fragment in last["error"]["message"]
     assert last["completion"] == text_before(BOUNDARIES[3])
+
+
+def test_deep_json_answers_and_error_bodies_are_refused_like_invalid_json(stack: Any) -> None:
+    _, proxy, _ = stack
+    for stream in (True, False):
+        # An error body that is not JSON sseadapt accepts: api_error with its first KiB.
+        response = ask(proxy, "deep-status:500", stream=stream)
+        assert response.status_code == 500
+        assert response.json() == {"error": {"type": "api_error", "message": DEEP_ERROR[:1024].decode()}}
+    response = ask(proxy, "deep-answer", stream=False)
+    assert response.status_code == 502
+    assert response.json() == {"error": {"type": "api_error", "message": "upstream answered with invalid JSON"}}
 
 
 def test_upstream_closes_before_headers() -> None:

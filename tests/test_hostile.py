@@ -1,24 +1,33 @@
-"""Hostile input: nothing an upstream sends can inject lines or events into the output."""
+"""Hostile input: nothing an upstream sends can inject lines or events into the output,
+and JSON nested past MAX_JSON_DEPTH is refused with a typed error, never RecursionError."""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sseadapt import (
+    MAX_JSON_DEPTH,
     SUPPORTED_CONVERSIONS,
     ConversionError,
     Dialect,
     EventTooLarge,
+    InvalidPayload,
     Pipeline,
+    ServerSentEvent,
+    StreamReader,
     UnknownEvent,
+    accumulate,
     convert_bytes,
+    decode_event,
     iter_events,
     make_converter,
 )
+from sseadapt._events import json_from_wire
 
 from .streams import sse
 
@@ -96,3 +105,126 @@ def test_oversized_upstream_event_ends_with_error_shape() -> None:
     assert isinstance(pipeline.error, EventTooLarge)
     assert b"[DONE]" not in out
     assert json.loads(list(iter_events([out]))[-1].data)["exception"].startswith("api_error: upstream stream is invalid: SSE event larger than max_event_size=1000")
+
+
+
+# -- JSON nesting (MAX_JSON_DEPTH) ------------------------------------------------
+
+
+def _nested(levels: int) -> bytes:
+    """JSON arrays nested ``levels`` deep."""
+    return b"[" * levels + b"]" * levels
+
+
+def _stream_with_nested(source: Dialect, levels: int, *, padded: bool = False) -> bytes:
+    """A complete ``source`` stream whose first text event also has ``"x": <levels-deep arrays>``,
+    so that event's JSON nests ``levels + 1`` deep; ``padded`` adds spaces after its JSON."""
+    if source is Dialect.MESSAGES:
+        raw = messages_with_text("hi").replace(b'"text":"hi"}}', b'"text":"hi"},"x":"@X@"}', 1)
+    elif source is Dialect.COMPLETIONS:
+        event: dict[str, Any] = {"type": "completion", "completion": " hi", "stop_reason": None, "model": "m"}
+        raw = sse("completion", {**event, "x": "@X@"}) + sse("completion", {**event, "completion": "", "stop_reason": "stop_sequence"})
+    else:
+        event = {"completion": " hi", "stop_reason": None, "model": "m", "truncated": False, "stop": None, "log_id": "l", "exception": None}
+        raw = sse(None, {**event, "x": "@X@"}) + sse(None, {**event, "stop_reason": "stop_sequence"}) + b"data: [DONE]\n\n"
+    assert raw.count(b'"@X@"}\n') == 1
+    return raw.replace(b'"@X@"}\n', _nested(levels) + (b"}  \n" if padded else b"}\n"))
+
+
+CONVERSIONS = [pytest.param(s, t, id=f"{s.value}->{t.value}") for s, t in SUPPORTED_CONVERSIONS]
+
+
+@pytest.mark.parametrize("padded", [False, True], ids=["bare", "padded"])
+@pytest.mark.parametrize(("source", "target"), CONVERSIONS)
+def test_json_nested_to_the_limit_converts(source: Dialect, target: Dialect, padded: bool) -> None:
+    pipeline = Pipeline(source, target)
+    pipeline.receive_data(_stream_with_nested(source, MAX_JSON_DEPTH - 1, padded=padded))
+    pipeline.receive_data(b"")
+    out = pipeline.data_to_send()
+    assert pipeline.error is None and pipeline.complete, pipeline.error
+    assert b"nested deeper" not in out
+
+
+@pytest.mark.parametrize("levels", [MAX_JSON_DEPTH, 5_000, 100_000])
+@pytest.mark.parametrize("padded", [False, True], ids=["bare", "padded"])
+@pytest.mark.parametrize(("source", "target"), CONVERSIONS)
+def test_json_nested_past_the_limit_is_invalid_payload(source: Dialect, target: Dialect, padded: bool, levels: int) -> None:
+    # levels + 1 deep: one past the limit, deeper than json.loads can go
+    # (RecursionError), far deeper. Never an exception out of the pipeline:
+    # the stream ends with the target's error shape, the text before kept.
+    pipeline = Pipeline(source, target)
+    pipeline.receive_data(_stream_with_nested(source, levels, padded=padded))
+    pipeline.receive_data(b"")
+    out = pipeline.data_to_send()
+    assert isinstance(pipeline.error, InvalidPayload) and not pipeline.complete
+    assert f"nested deeper than {MAX_JSON_DEPTH} levels" in str(pipeline.error)
+    assert f"nested deeper than {MAX_JSON_DEPTH} levels".encode() in out
+    assert b"[DONE]" not in out
+
+
+def test_reader_and_decoder_raise_invalid_payload_for_deep_json() -> None:
+    raw = _stream_with_nested(Dialect.MESSAGES, 100_000)
+    reader = StreamReader("messages")
+    reader.receive_data(raw)
+    with pytest.raises(InvalidPayload, match="'content_block_delta' event data is JSON nested deeper than 256 levels"):
+        list(reader.events())
+    deep = ServerSentEvent("content_block_delta", '{"x":' + _nested(100_000).decode() + "}", "", None)
+    with pytest.raises(InvalidPayload) as caught:
+        decode_event("messages", deep)
+    assert caught.value.data == deep.data and caught.value.event == "content_block_delta"
+
+
+def test_brackets_inside_strings_are_not_nesting() -> None:
+    # More opening brackets than the limit, all inside a string: the exact
+    # depth check runs and finds one level.
+    text = "[" * 5_000 + "{" * 5_000
+    for target in (Dialect.LEGACY, Dialect.COMPLETIONS, Dialect.MESSAGES, Dialect.OPENAI):
+        pipeline = Pipeline("messages", target)
+        pipeline.receive_data(messages_with_text(text))
+        pipeline.receive_data(b"")
+        assert pipeline.complete and text.encode() in pipeline.data_to_send(), target
+
+
+@pytest.mark.parametrize("as_bytes", [False, True], ids=["str", "bytes"])
+def test_json_from_wire(as_bytes: bool) -> None:
+    def wire(text: str) -> str | bytes:
+        return text.encode() if as_bytes else text
+
+    assert json_from_wire(wire(_nested(MAX_JSON_DEPTH).decode())) == json.loads(_nested(MAX_JSON_DEPTH))
+    assert json_from_wire(wire('{"a": "[[[[{{{{"}  ')) == {"a": "[[[[{{{{"}
+    assert json_from_wire(wire(json.dumps(["[" * 1000]))) == ["[" * 1000]
+    for levels in (MAX_JSON_DEPTH + 1, 100_000):
+        with pytest.raises(ValueError, match="nested deeper than 256 levels"):
+            json_from_wire(wire(_nested(levels).decode()))
+    with pytest.raises(json.JSONDecodeError):
+        json_from_wire(wire("{nope"))
+
+
+def _tool_stream(partial_json: str) -> bytes:
+    return b"".join(
+        [
+            sse("message_start", {"type": "message_start", "message": {"id": "msg_x", "content": [], "model": "m", "usage": {"input_tokens": 1, "output_tokens": 1}}}),
+            sse("content_block_start", {"type": "content_block_start", "index": 0, "content_block": {"type": "tool_use", "id": "t", "name": "f", "input": {}}}),
+            sse("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {"type": "input_json_delta", "partial_json": partial_json}}),
+            sse("content_block_stop", {"type": "content_block_stop", "index": 0}),
+            sse("message_delta", {"type": "message_delta", "delta": {"stop_reason": "tool_use"}, "usage": {"output_tokens": 2}}),
+            sse("message_stop", {"type": "message_stop"}),
+        ]
+    )
+
+
+def test_tool_input_nested_past_the_limit_is_invalid_payload() -> None:
+    message = accumulate("messages", [_tool_stream('{"a":' + _nested(MAX_JSON_DEPTH - 1).decode() + "}")])
+    assert isinstance(message, dict) and message["content"][0]["input"] == {"a": json.loads(_nested(MAX_JSON_DEPTH - 1))}
+    for levels in (MAX_JSON_DEPTH, 100_000):
+        with pytest.raises(InvalidPayload, match="tool input of block 0 is not JSON: JSON nested deeper than 256 levels"):
+            accumulate("messages", [_tool_stream('{"a":' + _nested(levels).decode() + "}")])
+
+
+def test_message_nested_to_the_limit_accumulates() -> None:
+    # message_start's message is copied (copy.deepcopy: two frames per level) into the result.
+    raw = messages_with_text("hi").replace(b'"usage":{"input_tokens":1,"output_tokens":1}}', b'"usage":{"input_tokens":1,"output_tokens":1},"x":' + _nested(MAX_JSON_DEPTH - 2) + b"}", 1)
+    message = accumulate("messages", [raw])
+    assert isinstance(message, dict) and message["x"] == json.loads(_nested(MAX_JSON_DEPTH - 2))
+    with pytest.raises(InvalidPayload, match="nested deeper than 256 levels"):
+        accumulate("messages", [raw.replace(_nested(MAX_JSON_DEPTH - 2), _nested(MAX_JSON_DEPTH - 1))])

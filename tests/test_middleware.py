@@ -129,6 +129,40 @@ def test_middleware_serves_2023_06_01_clients_and_rejects_unknown_versions(serve
     assert bad.status_code == 400 and "supported versions" in bad.json()["error"]["message"]
 
 
+def test_middleware_refuses_deep_json_request_bodies(serve: Callable[..., Any]) -> None:
+    # (With app_api="messages" the middleware parses the body to translate it.)
+    app = DemoUpstream()
+    server = serve(SSEAdaptMiddleware(app, app_api="messages"))
+    for body in (b'{"prompt": ' + b"[" * 256 + b"]" * 256 + b"}", b"[" * 100_000 + b"]" * 100_000):
+        response = httpx.post(server.url + "/v1/complete", content=body, headers={"content-type": "application/json"})
+        assert response.status_code == 400
+        assert response.json()["error"]["type"] == "invalid_request_error"
+        assert "nested deeper than 256 levels" in response.json()["error"]["message"]
+    assert app.log == []
+
+
+def test_middleware_passes_deep_json_answers_through(serve: Callable[..., Any]) -> None:
+    deep = b'{"type":"message","x":' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        while (await receive()).get("more_body"):
+            pass
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": deep})
+
+    server = serve(SSEAdaptMiddleware(app, app_api="messages"), lifespan="off")
+    response = httpx.post(server.url + "/v1/complete", json={**BODY, "stream": False})
+    # Not a message sseadapt can translate: the answer as it came (as for any non-object JSON).
+    assert response.status_code == 200 and response.content == deep
+
+
+def test_demo_upstream_refuses_deep_json_request_bodies(serve: Callable[..., Any]) -> None:
+    server = serve(DemoUpstream())
+    response = httpx.post(server.url + "/v1/messages", content=b"[" * 100_000 + b"]" * 100_000, headers={"content-type": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["error"]["type"] == "invalid_request_error"
+
+
 def test_middleware_translates_http_errors(serve: Callable[..., Any]) -> None:
     server = serve(SSEAdaptMiddleware(DemoUpstream(fault="status-529")))
     response = httpx.post(server.url + "/v1/complete", json=BODY)

@@ -402,6 +402,8 @@ def test_oversized_body_is_413(serve: Callable[..., Any]) -> None:
     [
         (b"{not json", "not valid JSON"),
         (b"[1]", "JSON object"),
+        (b'{"prompt": ' + b"[" * 256 + b"]" * 256 + b"}", "nested deeper than 256 levels"),
+        (b"[" * 100_000 + b"]" * 100_000, "nested deeper than 256 levels"),
         (json.dumps({**LEGACY_BODY, "frobnicate": 1}).encode(), "frobnicate"),
         (json.dumps({**LEGACY_BODY, "prompt": "Hello"}).encode(), "Human"),
         (json.dumps({**LEGACY_BODY, "prompt": "\n\nHuman: Hi"}).encode(), "Assistant"),
