@@ -204,6 +204,17 @@ def _latency_ms(event: ServerSentEvent, legacy: bool, now: int) -> float | None:
     return (now - int(text.rsplit(" ", 1)[-1])) / 1e6
 
 
+def _record(parser: SSEParser, legacy: bool, now: int, latencies: list[float]) -> int:
+    """Take the parser's events, append the latency of each timed one; how many."""
+    count = 0
+    for event in parser.events():
+        latency = _latency_ms(event, legacy, now)
+        if latency is not None:
+            latencies.append(latency)
+            count += 1
+    return count
+
+
 async def _httpx_client(client: httpx.AsyncClient, url: str, legacy: bool, latencies: list[float], delay: float = 0.0) -> int:
     await asyncio.sleep(delay)
     parser = SSEParser()
@@ -213,11 +224,7 @@ async def _httpx_client(client: httpx.AsyncClient, url: str, legacy: bool, laten
         async for chunk in response.aiter_bytes():
             now = time.time_ns()
             parser.receive_data(chunk)
-            for event in parser.events():
-                latency = _latency_ms(event, legacy, now)
-                if latency is not None:
-                    latencies.append(latency)
-                    count += 1
+            count += _record(parser, legacy, now, latencies)
     return count
 
 
@@ -260,11 +267,7 @@ class _ChunkedStream(asyncio.Protocol):
                 self._parser.receive_data(b"".join(body))
             if ended:
                 self._parser.receive_data(b"")
-            for event in self._parser.events():
-                latency = _latency_ms(event, self._legacy, now)
-                if latency is not None:
-                    self._latencies.append(latency)
-                    self.count += 1
+            self.count += _record(self._parser, self._legacy, now, self._latencies)
         except Exception as exc:  # (the run fails with it)
             self._end(exc)
             return
