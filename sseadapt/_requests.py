@@ -27,6 +27,7 @@ from ._events import Dialect, json_from_wire
 __all__ = [
     "DEFAULT_MODEL",
     "RequestRejected",
+    "UntranslatableAnswer",
     "SUPPORTED_COMPLETE_VERSIONS",
     "client_dialect_for_complete",
     "legacy_to_messages_request",
@@ -66,6 +67,15 @@ class RequestRejected(Exception):
         self.status = status
         self.error_type = error_type
         self.message = message
+
+
+class UntranslatableAnswer(ValueError):
+    """A non-streaming upstream answer that is JSON but not the shape its dialect
+    defines, where translating it needs that shape (a Messages ``content`` that is
+    not a list, a text block whose ``text`` is not a string, a ``completion`` that
+    is not a string). The proxy answers 502; the middleware passes the answer on
+    as the app sent it, as it does any answer that is not a JSON object.
+    """
 
 
 def client_dialect_for_complete(version: Union[str, None]) -> Dialect:
@@ -159,21 +169,37 @@ def legacy_to_messages_request(
 
 
 def message_to_completion(message: Mapping[str, Any], dialect: Dialect) -> dict[str, Any]:
-    """A non-streaming Messages response as a completion response for ``dialect`` (D9)."""
-    text = "".join(
-        block.get("text", "")
-        for block in message.get("content") or []
-        if isinstance(block, dict) and block.get("type") == "text"
-    )
-    stop_reason = message.get("stop_reason")
-    stop = message.get("stop_sequence") if stop_reason == "stop_sequence" else None
-    ident = message.get("id")
-    mapped = completion_stop_reason(stop_reason if isinstance(stop_reason, str) else None)
+    """A non-streaming Messages response as a completion response for ``dialect`` (D9).
+
+    ``id``, ``model`` and ``stop_sequence`` that are not strings become ``null``,
+    as in the streaming converter.
+
+    Raises:
+        UntranslatableAnswer: ``content`` is not a list, or a text block's ``text``
+            is not a string.
+    """
+    content = message.get("content")
+    if content is None:
+        content = []
+    if not isinstance(content, list):
+        raise UntranslatableAnswer(f"content is {_json_type(content)}, not an array")
+    texts: list[str] = []
+    for block in content:
+        if isinstance(block, dict) and block.get("type") == "text":
+            text = block.get("text", "")
+            if not isinstance(text, str):
+                raise UntranslatableAnswer(f"a text block's text is {_json_type(text)}, not a string")
+            texts.append(text)
+    stop_reason = _str_or_none(message.get("stop_reason"))
+    stop = _str_or_none(message.get("stop_sequence")) if stop_reason == "stop_sequence" else None
+    ident = _str_or_none(message.get("id"))
+    model = _str_or_none(message.get("model"))
+    mapped = completion_stop_reason(stop_reason)
     if dialect is Dialect.LEGACY:
         return {
-            "completion": text,
+            "completion": "".join(texts),
             "stop_reason": mapped,
-            "model": message.get("model"),
+            "model": model,
             "truncated": False,
             "stop": stop,
             "log_id": ident,
@@ -182,19 +208,26 @@ def message_to_completion(message: Mapping[str, Any], dialect: Dialect) -> dict[
     return {
         "type": "completion",
         "id": ident,
-        "completion": text,
+        "completion": "".join(texts),
         "stop_reason": mapped,
-        "model": message.get("model"),
+        "model": model,
         "stop": stop,
         "log_id": ident,
     }
 
 
 def completion_to_legacy(completion: Mapping[str, Any]) -> dict[str, Any]:
-    """A non-streaming 2023-06-01 completion response in the legacy shape (D1)."""
+    """A non-streaming 2023-06-01 completion response in the legacy shape (D1).
+
+    Raises:
+        UntranslatableAnswer: ``completion`` is present and not a string.
+    """
+    text = completion.get("completion", "")
+    if not isinstance(text, str):
+        raise UntranslatableAnswer(f"completion is {_json_type(text)}, not a string")
     log_id = completion.get("log_id") or completion.get("id")
     return {
-        "completion": completion.get("completion", ""),
+        "completion": text,
         "stop_reason": completion.get("stop_reason"),
         "model": completion.get("model"),
         "truncated": False,
@@ -204,8 +237,31 @@ def completion_to_legacy(completion: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _str_or_none(value: object) -> Union[str, None]:
+    return value if isinstance(value, str) else None
+
+
+def _json_type(value: object) -> str:
+    """``value``'s JSON type, for error messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
 def translate_answer(answer: Mapping[str, Any], source: Dialect, client: Dialect) -> Mapping[str, Any]:
-    """A non-streaming answer from ``source`` in the JSON shape ``client`` expects."""
+    """A non-streaming answer from ``source`` in the JSON shape ``client`` expects.
+
+    Raises:
+        UntranslatableAnswer: the answer lacks the shape translating it needs.
+    """
     if source is Dialect.MESSAGES and client is not Dialect.MESSAGES:
         return message_to_completion(answer, client)
     if source is Dialect.COMPLETIONS and client is Dialect.LEGACY:

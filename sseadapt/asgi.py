@@ -31,6 +31,7 @@ from ._events import Dialect, json_from_wire
 from ._pipeline import Pipeline
 from ._requests import (
     RequestRejected,
+    UntranslatableAnswer,
     client_dialect_for_complete,
     error_body,
     legacy_to_messages_request,
@@ -211,10 +212,12 @@ class _ConvertingSend:
                 answer = json_from_wire(raw)
             except ValueError:
                 answer = None
-            if not isinstance(answer, dict):
-                out = raw
-            else:
+            try:
+                if not isinstance(answer, dict):
+                    raise UntranslatableAnswer("not a JSON object")
                 out = json.dumps(translate_answer(answer, self._source, self._client), ensure_ascii=False).encode()
+            except UntranslatableAnswer:
+                out = raw  # not ours to judge: the app's answer as it sent it
         headers = [(k, v) for k, v in self._start.get("headers", []) if k.lower() != b"content-length"]
         headers.append((b"content-length", str(len(out)).encode()))
         await self._send({"type": "http.response.start", "status": status, "headers": headers})

@@ -73,6 +73,7 @@ from ._pipeline import Pipeline
 from ._requests import (
     DEFAULT_MODEL,
     RequestRejected,
+    UntranslatableAnswer,
     client_dialect_for_complete,
     error_body,
     legacy_to_messages_request,
@@ -483,7 +484,11 @@ class ProxyApp:
         except ValueError:
             await self._reply(send, 502, error_body(client_dialect, "api_error", "upstream answered with invalid JSON"), request_id=request_id)
             return
-        translated = translate_answer(answer, source, client_dialect)
+        try:
+            translated = translate_answer(answer, source, client_dialect)
+        except UntranslatableAnswer as exc:
+            await self._reply(send, 502, error_body(client_dialect, "api_error", f"upstream answer cannot be translated: {exc}"), request_id=request_id)
+            return
         await self._reply(send, 200, json.dumps(translated, ensure_ascii=False).encode(), request_id=request_id)
 
     async def _relay_stream(

@@ -32,6 +32,13 @@ TRUNCATED = "api_error: upstream stream ended early (no terminal event)"
 # JSON nested far past MAX_JSON_DEPTH (and json.loads' recursion limit).
 DEEP = b"[" * 100_000 + b"]" * 100_000
 DEEP_ERROR = b'{"type":"error","error":{"type":"overloaded_error","message":"m","x":' + DEEP + b"}}"
+# Non-streaming Messages answers that are JSON objects but cannot be translated.
+BAD_ANSWERS = [
+    ({"type": "message", "content": 5}, "content is a number, not an array"),
+    ({"type": "message", "content": {"type": "text", "text": "hi"}}, "content is an object, not an array"),
+    ({"type": "message", "content": [{"type": "text", "text": None}]}, "a text block's text is null, not a string"),
+    ({"type": "message", "content": [{"type": "text", "text": "a"}, {"type": "text", "text": ["b"]}]}, "a text block's text is an array, not a string"),
+]
 
 
 class FaultyUpstream:
@@ -51,6 +58,10 @@ class FaultyUpstream:
                 break
         scenario = (json.loads(body).get("metadata") or {}).get("user_id", "ok")
         kind, _, arg = scenario.partition(":")
+        if kind == "bad-answer":
+            await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+            await send({"type": "http.response.body", "body": json.dumps(BAD_ANSWERS[int(arg)][0]).encode()})
+            return
         if kind in ("status", "text-status", "deep-status", "deep-answer"):
             payload = {
                 "text-status": b"not json at all",
@@ -196,6 +207,15 @@ def test_deep_json_answers_and_error_bodies_are_refused_like_invalid_json(stack:
     response = ask(proxy, "deep-answer", stream=False)
     assert response.status_code == 502
     assert response.json() == {"error": {"type": "api_error", "message": "upstream answered with invalid JSON"}}
+
+
+@pytest.mark.parametrize("index", range(len(BAD_ANSWERS)))
+def test_untranslatable_answers_are_502_naming_the_fault(stack: Any, index: int) -> None:
+    _, proxy, _ = stack
+    response = ask(proxy, f"bad-answer:{index}", stream=False)
+    assert response.status_code == 502
+    reason = BAD_ANSWERS[index][1]
+    assert response.json() == {"error": {"type": "api_error", "message": f"upstream answer cannot be translated: {reason}"}}
 
 
 def test_upstream_closes_before_headers() -> None:

@@ -28,6 +28,7 @@ from sseadapt import (
     make_converter,
 )
 from sseadapt._events import json_from_wire
+from sseadapt._requests import RequestRejected, UntranslatableAnswer, legacy_to_messages_request, translate_answer, upstream_error_body
 
 from .streams import sse
 
@@ -228,3 +229,63 @@ def test_message_nested_to_the_limit_accumulates() -> None:
     assert isinstance(message, dict) and message["x"] == json.loads(_nested(MAX_JSON_DEPTH - 2))
     with pytest.raises(InvalidPayload, match="nested deeper than 256 levels"):
         accumulate("messages", [raw.replace(_nested(MAX_JSON_DEPTH - 2), _nested(MAX_JSON_DEPTH - 1))])
+
+
+# -- non-streaming answers, error bodies and requests: any JSON, only typed refusals --
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+# Objects shaped like the real thing, with any values in the fields sseadapt reads.
+MESSAGE_FIELDS = ["id", "model", "content", "stop_reason", "stop_sequence", "type", "text", "completion", "log_id", "stop"]
+ANSWERS = st.dictionaries(st.sampled_from(MESSAGE_FIELDS), JSON_VALUES | st.lists(st.dictionaries(st.sampled_from(["type", "text"]), st.just("text") | JSON_VALUES), max_size=3), max_size=6)
+REQUESTS = st.dictionaries(
+    st.sampled_from(["prompt", "model", "max_tokens_to_sample", "stop_sequences", "stream", "temperature", "metadata", "extra"]),
+    st.just("\n\nHuman: hi\n\nAssistant:") | JSON_VALUES,
+    max_size=6,
+)
+
+
+@given(ANSWERS | JSON_VALUES, st.sampled_from([(Dialect.MESSAGES, Dialect.LEGACY), (Dialect.MESSAGES, Dialect.COMPLETIONS), (Dialect.COMPLETIONS, Dialect.LEGACY)]))
+@settings(max_examples=300, deadline=None)
+def test_any_answer_translates_or_is_untranslatable(answer: Any, pair: tuple[Dialect, Dialect]) -> None:
+    if not isinstance(answer, dict):
+        return  # the adapters refuse non-objects before translating (tests/test_faults.py)
+    try:
+        out = translate_answer(answer, *pair)
+    except UntranslatableAnswer:
+        return
+    json.dumps(out)  # what the adapters write
+    assert isinstance(out["completion"], str)
+
+
+ERROR_BODIES = st.dictionaries(st.sampled_from(["type", "error"]), JSON_VALUES | st.dictionaries(st.sampled_from(["type", "message"]), JSON_VALUES), max_size=2)
+
+
+@given((ERROR_BODIES | JSON_VALUES).map(lambda value: json.dumps(value).encode()) | st.binary(max_size=64), st.sampled_from(list(Dialect)), st.integers(400, 599))
+@settings(max_examples=300, deadline=None)
+def test_any_upstream_error_body_becomes_an_error_of_the_clients_shape(body: bytes, dialect: Dialect, status: int) -> None:
+    out = upstream_error_body(dialect, status, body)
+    try:
+        sent = json.loads(body)
+    except ValueError:
+        sent = None
+    if dialect is Dialect.MESSAGES and isinstance(sent, dict) and isinstance(sent.get("error"), dict):
+        assert out == body  # D13: Messages clients get a JSON error body unchanged
+        return
+    error = json.loads(out)["error"]
+    assert isinstance(error["type"], str) and isinstance(error["message"], str)
+
+
+@given(REQUESTS | JSON_VALUES)
+@settings(max_examples=300, deadline=None)
+def test_any_legacy_request_translates_or_is_rejected(body: Any) -> None:
+    try:
+        request = legacy_to_messages_request(body, default_model="m")
+    except RequestRejected as exc:
+        assert exc.status == 400 and exc.message
+        return
+    json.dumps(request)
+    assert isinstance(request["model"], str) and request["messages"][0]["role"] == "user"

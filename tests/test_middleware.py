@@ -141,19 +141,47 @@ def test_middleware_refuses_deep_json_request_bodies(serve: Callable[..., Any]) 
     assert app.log == []
 
 
-def test_middleware_passes_deep_json_answers_through(serve: Callable[..., Any]) -> None:
-    deep = b'{"type":"message","x":' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+def answering(body: bytes) -> Callable[..., Any]:
+    """An ASGI app that answers every request with ``body`` as JSON."""
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
         while (await receive()).get("more_body"):
             pass
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
-        await send({"type": "http.response.body", "body": deep})
+        await send({"type": "http.response.body", "body": body})
 
-    server = serve(SSEAdaptMiddleware(app, app_api="messages"), lifespan="off")
+    return app
+
+
+def test_middleware_passes_deep_json_answers_through(serve: Callable[..., Any]) -> None:
+    deep = b'{"type":"message","x":' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+
+    server = serve(SSEAdaptMiddleware(answering(deep), app_api="messages"), lifespan="off")
     response = httpx.post(server.url + "/v1/complete", json={**BODY, "stream": False})
     # Not a message sseadapt can translate: the answer as it came (as for any non-object JSON).
     assert response.status_code == 200 and response.content == deep
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"type": "message", "content": 5},
+        {"type": "message", "content": [{"type": "text", "text": None}]},
+        {"type": "message", "content": []},  # translates: no text blocks
+    ],
+    ids=["content-number", "text-null", "no-blocks"],
+)
+@pytest.mark.parametrize("version", ["2023-01-01", "2023-06-01"])
+def test_middleware_passes_untranslatable_answers_through(serve: Callable[..., Any], answer: dict[str, Any], version: str) -> None:
+    raw = json.dumps(answer).encode()
+
+    server = serve(SSEAdaptMiddleware(answering(raw), app_api="messages"), lifespan="off")
+    response = httpx.post(server.url + "/v1/complete", json={**BODY, "stream": False}, headers={"anthropic-version": version})
+    assert response.status_code == 200
+    if answer["content"] == []:
+        assert response.json()["completion"] == ""
+    else:
+        assert response.content == raw
 
 
 def test_demo_upstream_refuses_deep_json_request_bodies(serve: Callable[..., Any]) -> None:

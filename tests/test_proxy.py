@@ -20,7 +20,8 @@ import anyio
 import httpx
 import pytest
 
-from sseadapt import iter_events
+from sseadapt import Dialect, iter_events
+from sseadapt._requests import UntranslatableAnswer, translate_answer
 from sseadapt.proxy import DEFAULT_MODEL, ProxyApp, ProxyConfig
 from sseadapt.upstream import DEFAULT_TEXT, DemoUpstream
 
@@ -156,6 +157,16 @@ def test_non_streaming_2023_06_01_shape(serve: Callable[..., Any]) -> None:
     body = response.json()
     assert list(body) == ["type", "id", "completion", "stop_reason", "model", "stop", "log_id"]
     assert body["completion"] == DEFAULT_TEXT
+
+
+@pytest.mark.parametrize("client", [Dialect.LEGACY, Dialect.COMPLETIONS])
+def test_answer_fields_of_the_wrong_type_become_null(client: Dialect) -> None:
+    # As in the streaming converter: an id or model that is not a string is not passed on.
+    answer = {"id": ["m"], "model": 5, "stop_reason": "stop_sequence", "stop_sequence": 7, "content": [{"type": "text", "text": "hi"}, {"type": "tool_use"}, "x"]}
+    out = translate_answer(answer, Dialect.MESSAGES, client)
+    assert (out["completion"], out["model"], out["log_id"], out["stop"], out["stop_reason"]) == ("hi", None, None, None, "stop_sequence")
+    with pytest.raises(UntranslatableAnswer, match="completion is a boolean, not a string"):
+        translate_answer({"completion": True}, Dialect.COMPLETIONS, Dialect.LEGACY)
 
 
 def test_messages_passthrough_keeps_unknown_events(serve: Callable[..., Any]) -> None:
