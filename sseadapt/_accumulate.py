@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable
-from typing import Any, Union
+from typing import Any, Final, Union
 
 import attrs
 
-from ._errors import InvalidPayload
+from ._errors import InvalidPayload, LocalProtocolError
 from ._events import (
     AnthropicEvent,
     CitationsDelta,
@@ -116,13 +116,22 @@ class CompletionAccumulator:
         )
 
 
+# The field a text or thinking block's deltas extend.
+_STARTING_TEXT: Final = {"text": "text", "thinking": "thinking"}
+# Message fields the accumulator builds itself; a message_delta's delta does not replace them.
+_OWN_FIELDS: Final = frozenset(["content", "usage"])
+
+
 class MessageAccumulator:
     """Folds a Messages stream into the final ``Message`` object (a dict).
 
     Content blocks come out as the API returns them in a non-streaming
     response: text with its ``citations``, ``tool_use`` with ``input`` parsed
     from the concatenated ``partial_json``, thinking with its ``signature``.
-    Usage counters take the latest value seen (C6).
+    Usage counters take the latest value seen (C6). A ``message_delta``'s
+    ``delta`` fields (``stop_reason``, ``stop_sequence``, newer ones) are set on
+    the message, except ``content`` and ``usage``, which come from the blocks
+    and the events' ``usage``.
     """
 
     def __init__(self) -> None:
@@ -153,13 +162,19 @@ class MessageAccumulator:
             self.message["content"] = []
             self.message["usage"] = dict(event.usage)
         elif isinstance(event, ContentBlockStart):
-            self.message["content"].append(copy.deepcopy(event.content_block))
+            block = event.content_block
+            key = _STARTING_TEXT.get(event.block_type)
+            if key is not None and not isinstance(block.get(key, ""), str):
+                # Decoded events never get here (InvalidPayload); this one was built by hand.
+                raise LocalProtocolError(f"{event.block_type} block {event.index} starts with {key!r} that is not str")
+            self.message["content"].append(copy.deepcopy(block))
             self._pieces[event.index] = []
         elif isinstance(event, ContentBlockStop):
             self._close_block(event.index)
         elif isinstance(event, MessageDelta):
             for key, value in event.delta.items():
-                self.message[key] = copy.deepcopy(value)
+                if key not in _OWN_FIELDS:  # built from the blocks and the events' usage
+                    self.message[key] = copy.deepcopy(value)
             usage = self.message.setdefault("usage", {})
             for key, value in event.usage.items():
                 if value is not None:

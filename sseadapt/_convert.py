@@ -482,6 +482,14 @@ class LegacyToCompletions(_CompletionsOut):
 # -- Messages -> completions / legacy / OpenAI ----------------------------------
 
 
+def _starting_text(event: ContentBlockStart) -> str:
+    text = event.content_block.get("text", "")
+    if type(text) is not str:
+        # Decoded events never get here (InvalidPayload); this one was built by hand.
+        raise LocalProtocolError(f"text block {event.index} starts with 'text' that is not str")
+    return text
+
+
 class _FromMessages(Converter):
     """Shared Messages input handling: which blocks carry text (D9, C11)."""
 
@@ -499,13 +507,16 @@ class _FromMessages(Converter):
         self.message_id = event.message_id
         self.model = event.model
 
-    def _block_start(self, event: ContentBlockStart) -> None:
+    def _block_start(self, event: ContentBlockStart) -> str:
+        """Note a text block; return its starting text (``""`` from the API)."""
         if event.block_type == "text":
             self._text_blocks.add(event.index)
-        elif self.options.non_text == "raise":
+            return _starting_text(event)
+        if self.options.non_text == "raise":
             raise ConversionError(
                 f"{event.block_type!r} block has no {self.target} form", event=event
             )
+        return ""
 
     def _text_of(self, event: ContentBlockDelta) -> str:
         delta = event.delta
@@ -542,7 +553,9 @@ class MessagesToCompletions(_FromMessages, _CompletionsOut):
                 + b', "stop": null, "log_id": ' + ident + b"}\n\n"
             )
         elif isinstance(event, ContentBlockStart):
-            self._block_start(event)
+            text = self._block_start(event)
+            if text:
+                return self._head + _dumps_default(text) + self._tail
         elif isinstance(event, MessageDelta):
             self._message_delta(event)
         elif isinstance(event, MessageStop):
@@ -567,7 +580,7 @@ class MessagesToLegacy(_FromMessages, _LegacyOut):
             self._start(event)
             self._ids(self.model, self.message_id)
         elif isinstance(event, ContentBlockStart):
-            self._block_start(event)
+            return self._text_event(self._block_start(event))
         elif isinstance(event, MessageDelta):
             self._message_delta(event)
         elif isinstance(event, MessageStop):
@@ -590,12 +603,13 @@ class MessagesToOpenAI(_FromMessages):
     def _chunk(self, delta: bytes, finish: bytes = b"null") -> bytes:
         return self._head + b'"choices":[{"index":0,"delta":' + delta + b',"logprobs":null,"finish_reason":' + finish + b"}]}\n\n"
 
-    def _block_start(self, event: ContentBlockStart) -> None:
-        if event.block_type in ("text", "tool_use"):
-            if event.block_type == "text":
-                self._text_blocks.add(event.index)
-        elif self.options.non_text == "raise" and event.block_type not in ("thinking", "redacted_thinking"):
+    def _block_start(self, event: ContentBlockStart) -> str:
+        if event.block_type == "text":
+            self._text_blocks.add(event.index)
+            return _starting_text(event)
+        if self.options.non_text == "raise" and event.block_type not in ("tool_use", "thinking", "redacted_thinking"):
             raise ConversionError(f"{event.block_type!r} block has no openai form", event=event)
+        return ""
 
     def _convert(self, event: AnthropicEvent) -> bytes:
         if isinstance(event, ContentBlockDelta):
@@ -621,7 +635,9 @@ class MessagesToOpenAI(_FromMessages):
             )
             return self._chunk(b'{"role":"assistant","content":""}')
         if isinstance(event, ContentBlockStart):
-            self._block_start(event)
+            text = self._block_start(event)
+            if text:
+                return self._chunk(b'{"content":' + _dumps_compact(text) + b"}")
             if event.block_type == "tool_use":
                 tool = len(self._tool_index)
                 self._tool_index[event.index] = tool

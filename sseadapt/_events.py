@@ -446,6 +446,17 @@ def _field(
     return value
 
 
+def _check_starting_text(sse: ServerSentEvent, block: dict[str, Any]) -> None:
+    """A text or thinking block starts with a string (``""`` from the API) that its
+    deltas extend, so any other value there is invalid, as a non-string delta is."""
+    btype = block.get("type")
+    key = "text" if btype == "text" else "thinking" if btype == "thinking" else None
+    if key is not None and key in block and type(block[key]) is not str:
+        raise InvalidPayload(
+            f"{sse.event!r} event's {btype} block has {key!r} that is not str", event=sse.event, data=sse.data
+        )
+
+
 def _opt_str(sse: ServerSentEvent, raw: dict[str, Any], key: str) -> Union[str, None]:
     value: Union[str, None] = _field(sse, raw, key, str, optional=True)
     return value
@@ -572,11 +583,9 @@ def _decode_messages(sse: ServerSentEvent) -> AnthropicEvent:
     if name == "message_start":
         return MessageStart(message=_field(sse, raw, "message", dict), raw=raw)
     if name == "content_block_start":
-        return ContentBlockStart(
-            index=_field(sse, raw, "index", int),
-            content_block=_field(sse, raw, "content_block", dict),
-            raw=raw,
-        )
+        block = _field(sse, raw, "content_block", dict)
+        _check_starting_text(sse, block)
+        return ContentBlockStart(index=_field(sse, raw, "index", int), content_block=block, raw=raw)
     if name == "content_block_stop":
         return ContentBlockStop(index=_field(sse, raw, "index", int), raw=raw)
     if name == "message_delta":

@@ -13,12 +13,16 @@ from hypothesis import strategies as st
 from sseadapt import (
     MAX_JSON_DEPTH,
     SUPPORTED_CONVERSIONS,
+    ContentBlockStart,
     ConversionError,
     Dialect,
     EventTooLarge,
     InvalidPayload,
+    LocalProtocolError,
+    MessageAccumulator,
     Pipeline,
     ServerSentEvent,
+    SSEAdaptError,
     StreamReader,
     UnknownEvent,
     accumulate,
@@ -289,3 +293,107 @@ def test_any_legacy_request_translates_or_is_rejected(body: Any) -> None:
         return
     json.dumps(request)
     assert isinstance(request["model"], str) and request["messages"][0]["role"] == "user"
+
+
+# -- a block's starting text, and message_delta fields the accumulator owns --
+
+
+def _with_start_block(block: dict[str, Any], *, delta: dict[str, Any] | None = None) -> bytes:
+    """messages_with_text(" there") whose first block starts as ``block``."""
+    raw = messages_with_text(" there")
+    raw = raw.replace(b'"content_block":{"type":"text","text":""}', b'"content_block":' + json.dumps(block, separators=(",", ":")).encode(), 1)
+    if delta is not None:
+        raw = raw.replace(b'"delta":{"stop_reason":"end_turn"}', b'"delta":' + json.dumps(delta, separators=(",", ":")).encode(), 1)
+    return raw
+
+
+def _converted_text(out: bytes, target: Dialect) -> str:
+    payloads = [json.loads(e.data) for e in iter_events([out]) if e.data != "[DONE]"]
+    if target is Dialect.LEGACY:
+        return str(payloads[-1]["completion"])  # cumulative
+    if target is Dialect.COMPLETIONS:
+        return "".join(p["completion"] for p in payloads)
+    return "".join(p["choices"][0]["delta"].get("content", "") for p in payloads if p["choices"])
+
+
+@pytest.mark.parametrize("target", [Dialect.COMPLETIONS, Dialect.LEGACY, Dialect.OPENAI])
+def test_a_text_blocks_starting_text_is_converted_like_the_accumulator_keeps_it(target: Dialect) -> None:
+    # The API starts text blocks with "", but a starting text is text all the same.
+    raw = _with_start_block({"type": "text", "text": "Hi"})
+    message = accumulate("messages", [raw])
+    assert isinstance(message, dict) and message["content"][0]["text"] == "Hi there"
+    assert _converted_text(convert_bytes(raw, "messages", target), target) == "Hi there"
+    assert convert_bytes(raw, "messages", "messages") == raw
+
+
+@pytest.mark.parametrize("block", [{"type": "text", "text": None}, {"type": "text", "text": 5}, {"type": "thinking", "thinking": ["x"]}])
+@pytest.mark.parametrize("target", [t for s, t in SUPPORTED_CONVERSIONS if s is Dialect.MESSAGES])
+def test_a_starting_text_that_is_not_a_string_is_invalid_payload(block: dict[str, Any], target: Dialect) -> None:
+    raw = _with_start_block(block)
+    with pytest.raises(InvalidPayload, match="block has '(text|thinking)' that is not str"):
+        accumulate("messages", [raw])
+    pipeline = Pipeline("messages", target)
+    pipeline.receive_data(raw)
+    pipeline.receive_data(b"")
+    out = pipeline.data_to_send()
+    assert isinstance(pipeline.error, InvalidPayload) and not pipeline.complete
+    assert b"that is not str" in out and b"[DONE]" not in out
+
+
+def test_hand_built_starting_text_that_is_not_a_string_is_a_local_error() -> None:
+    start = ContentBlockStart(index=0, content_block={"type": "text", "text": None})
+    accumulator = MessageAccumulator()
+    accumulator.add(decode_event("messages", next(iter_events([messages_with_text("x")]))))
+    with pytest.raises(LocalProtocolError, match="text block 0 starts with 'text' that is not str"):
+        accumulator.add(start)
+    converter = make_converter("messages", "completions-2023-06-01")
+    converter.send(decode_event("messages", next(iter_events([messages_with_text("x")]))))
+    with pytest.raises(LocalProtocolError, match="text block 0 starts with 'text' that is not str"):
+        converter.send(start)
+
+
+def test_message_delta_cannot_replace_content_or_usage() -> None:
+    delta = {"stop_reason": "end_turn", "content": 5, "usage": None, "container": {"id": "c"}}
+    message = accumulate("messages", [_with_start_block({"type": "text", "text": ""}, delta=delta)])
+    assert isinstance(message, dict)
+    assert message["content"] == [{"type": "text", "text": " there"}]
+    assert message["usage"] == {"input_tokens": 1, "output_tokens": 2}
+    assert (message["stop_reason"], message["container"]) == ("end_turn", {"id": "c"})
+
+
+def _field_paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    if not isinstance(value, dict):
+        return []
+    return [p for key, inner in value.items() for p in [(*prefix, key), *_field_paths(inner, (*prefix, key))]]
+
+
+_TEXT = [json.loads(e.data) for e in iter_events([messages_with_text("hi")])]
+_TOOL = [json.loads(e.data) for e in iter_events([_tool_stream('{"a": 1}')])]
+for _payload in _TOOL[1:4]:
+    _payload["index"] = 1
+# One message: a text block (index 0), then a tool block (index 1).
+TOOL_AND_TEXT = _TEXT[:4] + _TOOL[1:4] + _TOOL[4:]
+FIELD_PATHS = [(i, path) for i, payload in enumerate(TOOL_AND_TEXT) for path in _field_paths(payload) if path != ("type",)]
+
+
+@given(st.lists(st.tuples(st.sampled_from(FIELD_PATHS), JSON_VALUES), min_size=1, max_size=3))
+@settings(max_examples=300, deadline=None)
+def test_any_value_in_any_field_is_converted_or_refused_with_a_typed_error(changes: list[tuple[tuple[int, tuple[Any, ...]], Any]]) -> None:
+    # A valid stream (a text block, a tool block) with any field set to any JSON.
+    payloads = json.loads(json.dumps(TOOL_AND_TEXT))
+    for (index, path), value in changes:
+        target = payloads[index]
+        for key in path[:-1]:
+            target = target.get(key) if isinstance(target, dict) else None
+        if isinstance(target, dict):
+            target[path[-1]] = value
+    stream = b"".join(sse(str(p["type"]), p) for p in payloads)
+    try:
+        json.dumps(accumulate("messages", [stream]))
+    except SSEAdaptError:
+        pass
+    for target_dialect in [t for s, t in SUPPORTED_CONVERSIONS if s is Dialect.MESSAGES]:
+        pipeline = Pipeline("messages", target_dialect)
+        pipeline.receive_data(stream)
+        pipeline.receive_data(b"")
+        pipeline.data_to_send().decode()
