@@ -13,7 +13,9 @@ lets 2023-01-01 and 2023-06-01 Text Completions clients use it unchanged:
   translates the request (D10) and sends it there, and converts the answer
   to the client's dialect.
 * Streams are converted chunk by chunk as the app sends them (no buffering);
-  non-streaming JSON answers and error bodies are translated (D13).
+  non-streaming JSON answers and error bodies are translated (D13). The app
+  is asked for ``accept-encoding: identity``; a stream, JSON answer or error
+  it compresses anyway cannot be read, and the client gets 502 ``api_error``.
 * Every other request passes straight through. ``receive`` is handed on, so
   a client disconnect reaches the app as ``http.disconnect``.
 
@@ -89,8 +91,9 @@ class SSEAdaptMiddleware:
             return
 
         inner_scope = dict(scope)
-        inner_headers = [(k, v) for k, v in scope["headers"] if k.lower() not in (b"anthropic-version", b"content-length")]
+        inner_headers = [(k, v) for k, v in scope["headers"] if k.lower() not in (b"anthropic-version", b"content-length", b"accept-encoding")]
         inner_headers.append((b"anthropic-version", b"2023-06-01"))
+        inner_headers.append((b"accept-encoding", b"identity"))  # the answer is read as it is sent
         inner_receive = receive
         source = Dialect.COMPLETIONS
         if self.app_api == "messages":
@@ -151,7 +154,7 @@ class _ConvertingSend:
         self._source = source
         self._client = client
         self._options = options
-        self._mode = ""  # "stream", "json", or "pass"
+        self._mode = ""  # "stream", "json", "pass", or "refused"
         self._start: Message = {}
         self._pipeline: Pipeline | None = None
         self._buffer: list[bytes] = []
@@ -169,7 +172,13 @@ class _ConvertingSend:
         headers = {k.lower(): v for k, v in message.get("headers", [])}
         content_type = headers.get(b"content-type", b"").decode("latin-1")
         self._start = message
-        if message["status"] == 200 and "text/event-stream" in content_type:
+        encoding = headers.get(b"content-encoding", b"identity").strip().lower()
+        if encoding != b"identity" and (message["status"] != 200 or "text/event-stream" in content_type or "json" in content_type):
+            # Asked for identity, and the answer must be read to be translated.
+            self._mode = "refused"
+            reason = f"the app answered with content-encoding {encoding.decode('latin-1')!r}, which sseadapt does not decode"
+            await _reply(self._send, 502, error_body(self._client, "api_error", reason))
+        elif message["status"] == 200 and "text/event-stream" in content_type:
             self._mode = "stream"
             self._pipeline = Pipeline(self._source, self._client, **self._options)
             kept = [(k, v) for k, v in message.get("headers", []) if k.lower() in (b"request-id",)]
@@ -193,6 +202,8 @@ class _ConvertingSend:
             out = pipeline.data_to_send()
             if out or not more:
                 await self._send({"type": "http.response.body", "body": out, "more_body": more})
+        elif self._mode == "refused":
+            pass  # answered already
         elif self._mode == "json":
             self._buffered += len(body)
             if self._buffered > _MAX_BUFFERED:

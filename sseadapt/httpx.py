@@ -15,7 +15,10 @@ the response is converted; the default, :func:`legacy_selector`, makes a
 
 Conversion streams: each chunk the inner transport yields is converted and
 handed on at once; nothing buffers the body. Closing the response closes the
-inner stream.
+inner stream. A converted request asks for ``accept-encoding: identity`` (a
+transport sees the body before httpx undoes any compression); a server that
+compresses anyway has its body decoded by httpx's decoders first, and one that
+cannot be decoded ends the stream with the error shape.
 
 SSE helpers (httpx-sse's API, sseadapt's parser)
 ------------------------------------------------
@@ -38,6 +41,7 @@ try:
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError("sseadapt.httpx needs httpx: pip install 'sseadapt[httpx]'") from exc
 
+from ._errors import StreamInterrupted
 from ._events import Dialect
 from ._pipeline import Pipeline
 from ._sse import DEFAULT_MAX_EVENT_SIZE, ServerSentEvent, SSEParser
@@ -76,9 +80,20 @@ class SSEError(httpx.TransportError):
 def _prepare(request: httpx.Request, selector: Selector) -> Conversion | None:
     conversion = selector(request)
     if conversion is not None:
+        request.headers["accept-encoding"] = "identity"  # the body is parsed as it arrives
         for name, value in conversion[2].items():
             request.headers[name] = value
     return conversion
+
+
+def _encoded(response: httpx.Response) -> bool:
+    encoding: str = response.headers.get("content-encoding", "identity")
+    return encoding.strip().lower() != "identity"
+
+
+def _decoding_failed(pipeline: Pipeline, exc: httpx.DecodingError) -> None:
+    message = f"upstream stream could not be decoded: {exc}"
+    pipeline.abort(StreamInterrupted(message), "api_error", message)
 
 
 def _convertible(response: httpx.Response) -> bool:
@@ -108,6 +123,8 @@ class _SyncConvertedStream(httpx.SyncByteStream):
                     return
         except httpx.TransportError:
             pass  # a dropped upstream is a cut stream (D7)
+        except httpx.DecodingError as exc:
+            _decoding_failed(pipeline, exc)
         pipeline.receive_data(b"")
         out = pipeline.data_to_send()
         if out:
@@ -115,6 +132,19 @@ class _SyncConvertedStream(httpx.SyncByteStream):
 
     def close(self) -> None:
         self._inner.close()
+
+
+class _SyncDecodedStream(httpx.SyncByteStream):
+    """A compressed body, decoded by httpx (``iter_bytes``) as it arrives."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self._response = httpx.Response(response.status_code, headers=response.headers, stream=response.stream)
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self._response.iter_bytes()
+
+    def close(self) -> None:
+        self._response.close()
 
 
 class _AsyncConvertedStream(httpx.AsyncByteStream):
@@ -134,6 +164,8 @@ class _AsyncConvertedStream(httpx.AsyncByteStream):
                     return
         except httpx.TransportError:
             pass  # a dropped upstream is a cut stream (D7)
+        except httpx.DecodingError as exc:
+            _decoding_failed(pipeline, exc)
         pipeline.receive_data(b"")
         out = pipeline.data_to_send()
         if out:
@@ -141,6 +173,20 @@ class _AsyncConvertedStream(httpx.AsyncByteStream):
 
     async def aclose(self) -> None:
         await self._inner.aclose()
+
+
+class _AsyncDecodedStream(httpx.AsyncByteStream):
+    """The async twin of :class:`_SyncDecodedStream`."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self._response = httpx.Response(response.status_code, headers=response.headers, stream=response.stream)
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._response.aiter_bytes():
+            yield chunk
+
+    async def aclose(self) -> None:
+        await self._response.aclose()
 
 
 class ConvertingTransport(httpx.BaseTransport):
@@ -164,10 +210,11 @@ class ConvertingTransport(httpx.BaseTransport):
             return response
         assert isinstance(response.stream, httpx.SyncByteStream)
         pipeline = Pipeline(conversion[0], conversion[1], **self.pipeline_options)
+        body = _SyncDecodedStream(response) if _encoded(response) else response.stream
         return httpx.Response(
             status_code=response.status_code,
             headers=_converted_headers(response),
-            stream=_SyncConvertedStream(response.stream, pipeline),
+            stream=_SyncConvertedStream(body, pipeline),
             extensions=response.extensions,
         )
 
@@ -190,10 +237,11 @@ class AsyncConvertingTransport(httpx.AsyncBaseTransport):
             return response
         assert isinstance(response.stream, httpx.AsyncByteStream)
         pipeline = Pipeline(conversion[0], conversion[1], **self.pipeline_options)
+        body = _AsyncDecodedStream(response) if _encoded(response) else response.stream
         return httpx.Response(
             status_code=response.status_code,
             headers=_converted_headers(response),
-            stream=_AsyncConvertedStream(response.stream, pipeline),
+            stream=_AsyncConvertedStream(body, pipeline),
             extensions=response.extensions,
         )
 

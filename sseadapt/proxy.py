@@ -529,6 +529,10 @@ class ProxyApp:
                 "timeout_error",
                 f"upstream stream idle for more than {cfg.idle_timeout:g}s",
             )
+        except httpx.DecodingError as exc:
+            # Compressed although asked for identity, and not decodable.
+            message = f"upstream stream could not be decoded: {exc}"
+            pipeline.abort(StreamInterrupted(message), "api_error", message)
         except httpx.HTTPError as exc:
             # A dropped connection is a cut stream (D7).
             logger.debug("upstream.read.failed %s", type(exc).__name__)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
+import zlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -63,3 +64,28 @@ def assert_usage_error(proc: subprocess.CompletedProcess[str], message: str) -> 
     assert proc.returncode == 2, proc.stderr
     assert message in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+COMPLETIONS_FIXTURE = (FIXTURES / "v2023-06-01_text-completion_incremental_ping.sse").read_bytes()
+
+
+def compressing(encoding: str, body: bytes, *, corrupt: bool = False) -> tuple[Callable[..., Any], list[bytes]]:
+    """An app that streams ``body`` compressed with ``encoding`` whatever it is asked
+    for (flushed every 50 bytes, as a streaming server would), and the
+    accept-encoding headers it was sent."""
+    asked: list[bytes] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        while (await receive()).get("more_body"):
+            pass
+        asked.append(dict(scope["headers"]).get(b"accept-encoding", b""))
+        compressor = zlib.compressobj(wbits=31 if encoding == "gzip" else 15)
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/event-stream"), (b"content-encoding", encoding.encode())]})
+        for i in range(0, len(body), 50):
+            piece = compressor.compress(body[i : i + 50]) + compressor.flush(zlib.Z_SYNC_FLUSH)
+            if corrupt and i >= 200:
+                piece = b"\xff" * len(piece)
+            await send({"type": "http.response.body", "body": piece, "more_body": True})
+        await send({"type": "http.response.body", "body": compressor.flush()})
+
+    return app, asked

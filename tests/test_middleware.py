@@ -16,6 +16,7 @@ from sseadapt.httpx import AsyncConvertingTransport, ConvertingTransport, SSEErr
 from sseadapt.upstream import DEFAULT_TEXT, DemoUpstream
 
 from .clients import run_client
+from .helpers import COMPLETIONS_FIXTURE, FIXTURES, compressing
 
 BODY = {"prompt": "\n\nHuman: Hello!\n\nAssistant:", "model": "claude-v1", "max_tokens_to_sample": 100, "stream": True}
 
@@ -44,6 +45,37 @@ def test_sync_transport_reads_legacy_events_from_a_2023_06_01_server(serve: Call
     assert raw.endswith(b"data: [DONE]\n\n")
     # The server was asked for the version it speaks.
     assert app.log[0].headers["anthropic-version"] == "2023-06-01"
+
+
+LEGACY_EXPECTED = (FIXTURES / "expected" / "v2023-06-01-completion.to-legacy.sse").read_bytes()
+EXPECTED_LOG_ID = "0d4d4fb341ff83236333ad511ec59b4b822c2487ab425cf05e0b5f12a59f756a"  # the expected file's
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+def test_transport_asks_for_identity_and_decodes_a_compressed_stream(serve: Callable[..., Any], encoding: str) -> None:
+    app, asked = compressing(encoding, COMPLETIONS_FIXTURE)
+    server = serve(app, lifespan="off")
+    with httpx.Client(transport=ConvertingTransport(log_id_factory=lambda: EXPECTED_LOG_ID), timeout=30) as client:
+        raw = client.post(server.url + "/v1/complete", json=BODY, headers={"anthropic-version": "2023-01-01", "accept-encoding": "gzip"}).content
+    assert asked == [b"identity"]
+    assert raw == LEGACY_EXPECTED
+
+
+@pytest.mark.anyio
+async def test_async_transport_decodes_a_compressed_stream(serve: Callable[..., Any]) -> None:
+    server = serve(compressing("gzip", COMPLETIONS_FIXTURE)[0], lifespan="off")
+    async with httpx.AsyncClient(transport=AsyncConvertingTransport(log_id_factory=lambda: EXPECTED_LOG_ID), timeout=30) as client:
+        raw = (await client.post(server.url + "/v1/complete", json=BODY)).content
+    assert raw == LEGACY_EXPECTED
+
+
+def test_transport_ends_an_undecodable_stream_with_the_error_shape(serve: Callable[..., Any]) -> None:
+    server = serve(compressing("gzip", COMPLETIONS_FIXTURE, corrupt=True)[0], lifespan="off")
+    with httpx.Client(transport=ConvertingTransport(), timeout=30) as client:
+        raw = client.post(server.url + "/v1/complete", json=BODY).content
+    last = json.loads(list(iter_events([raw]))[-1].data)
+    assert last["exception"].startswith("api_error: upstream stream could not be decoded: ")
+    assert b"[DONE]" not in raw
 
 
 def test_transport_passes_other_requests_untouched(serve: Callable[..., Any]) -> None:
@@ -182,6 +214,15 @@ def test_middleware_passes_untranslatable_answers_through(serve: Callable[..., A
         assert response.json()["completion"] == ""
     else:
         assert response.content == raw
+
+
+def test_middleware_asks_for_identity_and_refuses_a_compressed_answer(serve: Callable[..., Any]) -> None:
+    app, asked = compressing("gzip", COMPLETIONS_FIXTURE)
+    server = serve(SSEAdaptMiddleware(app), lifespan="off")
+    response = httpx.post(server.url + "/v1/complete", json=BODY, headers={"accept-encoding": "gzip, br"})
+    assert asked == [b"identity"]
+    assert response.status_code == 502
+    assert response.json() == {"error": {"type": "api_error", "message": "the app answered with content-encoding 'gzip', which sseadapt does not decode"}}
 
 
 def test_demo_upstream_refuses_deep_json_request_bodies(serve: Callable[..., Any]) -> None:
