@@ -170,7 +170,7 @@ class _ConvertingSend:
 
     async def _on_start(self, message: Message) -> None:
         headers = {k.lower(): v for k, v in message.get("headers", [])}
-        content_type = headers.get(b"content-type", b"").decode("latin-1")
+        content_type = headers.get(b"content-type", b"").decode("latin-1").lower()  # media types ignore case
         self._start = message
         encoding = headers.get(b"content-encoding", b"identity").strip().lower()
         if encoding != b"identity" and (message["status"] != 200 or "text/event-stream" in content_type or "json" in content_type):

@@ -97,7 +97,8 @@ def _decoding_failed(pipeline: Pipeline, exc: httpx.DecodingError) -> None:
 
 
 def _convertible(response: httpx.Response) -> bool:
-    return response.status_code == 200 and "text/event-stream" in response.headers.get("content-type", "")
+    content_type: str = response.headers.get("content-type", "")
+    return response.status_code == 200 and "text/event-stream" in content_type.lower()  # media types ignore case
 
 
 def _converted_headers(response: httpx.Response) -> list[tuple[str, str]]:
@@ -258,7 +259,7 @@ class EventSource:
 
     def _check(self) -> None:
         content_type = self.response.headers.get("content-type", "").partition(";")[0].strip()
-        if content_type != "text/event-stream":
+        if content_type.lower() != "text/event-stream":
             raise SSEError(f"Expected response header Content-Type to contain 'text/event-stream', got {content_type!r}")
 
     def iter_sse(self) -> Iterator[ServerSentEvent]:

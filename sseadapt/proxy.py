@@ -429,7 +429,7 @@ class ProxyApp:
         try:
             stats["upstream_s"] = time.monotonic() - started
             request_id = response.headers.get("request-id")
-            is_sse = "text/event-stream" in response.headers.get("content-type", "")
+            is_sse = "text/event-stream" in response.headers.get("content-type", "").lower()  # media types ignore case
             converted = request.url.path == "/v1/complete" or client_dialect is not Dialect.MESSAGES
             if response.status_code != 200:
                 if converted or request.url.path == "/v1/messages":

@@ -69,23 +69,32 @@ def assert_usage_error(proc: subprocess.CompletedProcess[str], message: str) -> 
 COMPLETIONS_FIXTURE = (FIXTURES / "v2023-06-01_text-completion_incremental_ping.sse").read_bytes()
 
 
-def compressing(encoding: str, body: bytes, *, corrupt: bool = False) -> tuple[Callable[..., Any], list[bytes]]:
-    """An app that streams ``body`` compressed with ``encoding`` whatever it is asked
-    for (flushed every 50 bytes, as a streaming server would), and the
-    accept-encoding headers it was sent."""
+def event_stream_app(
+    body: bytes, *, encoding: str = "identity", content_type: str = "text/event-stream", corrupt: bool = False
+) -> tuple[Callable[..., Any], list[bytes]]:
+    """An app that streams ``body`` in 50-byte pieces, compressed with ``encoding``
+    (gzip or deflate, flushed per piece as a streaming server would) whatever it is
+    asked for, and the accept-encoding headers it was sent. ``corrupt``: pieces
+    after the first 200 bytes are garbage."""
     asked: list[bytes] = []
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
         while (await receive()).get("more_body"):
             pass
         asked.append(dict(scope["headers"]).get(b"accept-encoding", b""))
-        compressor = zlib.compressobj(wbits=31 if encoding == "gzip" else 15)
-        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/event-stream"), (b"content-encoding", encoding.encode())]})
+        headers = [(b"content-type", content_type.encode())]
+        compressor = None
+        if encoding != "identity":
+            headers.append((b"content-encoding", encoding.encode()))
+            compressor = zlib.compressobj(wbits=31 if encoding == "gzip" else 15)
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
         for i in range(0, len(body), 50):
-            piece = compressor.compress(body[i : i + 50]) + compressor.flush(zlib.Z_SYNC_FLUSH)
+            piece = body[i : i + 50]
+            if compressor is not None:
+                piece = compressor.compress(piece) + compressor.flush(zlib.Z_SYNC_FLUSH)
             if corrupt and i >= 200:
                 piece = b"\xff" * len(piece)
             await send({"type": "http.response.body", "body": piece, "more_body": True})
-        await send({"type": "http.response.body", "body": compressor.flush()})
+        await send({"type": "http.response.body", "body": compressor.flush() if compressor is not None else b""})
 
     return app, asked
