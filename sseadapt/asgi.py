@@ -15,7 +15,8 @@ lets 2023-01-01 and 2023-06-01 Text Completions clients use it unchanged:
 * Streams are converted chunk by chunk as the app sends them (no buffering);
   non-streaming JSON answers and error bodies are translated (D13). The app
   is asked for ``accept-encoding: identity``; a stream, JSON answer or error
-  it compresses anyway cannot be read, and the client gets 502 ``api_error``.
+  it compresses anyway cannot be read, and the client gets 502 ``api_error``,
+  as for a JSON answer or error body over 16 MiB.
 * Every other request passes straight through. ``receive`` is handed on, so
   a client disconnect reaches the app as ``http.disconnect``.
 
@@ -43,6 +44,7 @@ from ._requests import (
 
 __all__ = ["SSEAdaptMiddleware"]
 
+#: Largest non-streaming answer or error body translated (502 above).
 _MAX_BUFFERED = 16 * 1024 * 1024
 
 
@@ -207,7 +209,10 @@ class _ConvertingSend:
         elif self._mode == "json":
             self._buffered += len(body)
             if self._buffered > _MAX_BUFFERED:
-                raise RuntimeError("sseadapt middleware: JSON response too large to translate")
+                self._mode, self._buffer = "refused", []
+                reason = f"the app's answer is larger than {_MAX_BUFFERED} bytes, the most sseadapt translates"
+                await _reply(self._send, 502, error_body(self._client, "api_error", reason))
+                return
             self._buffer.append(body)
             if not more:
                 await self._send_json(b"".join(self._buffer))

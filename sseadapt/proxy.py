@@ -476,7 +476,11 @@ class ProxyApp:
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
     async def _relay_json(self, response: httpx.Response, send: Send, client_dialect: Dialect, source: Dialect, request_id: Union[str, None]) -> None:
-        raw = await self._read_limited(response, _MAX_JSON_RESPONSE)
+        raw = await self._read_limited(response, _MAX_JSON_RESPONSE + 1)
+        if len(raw) > _MAX_JSON_RESPONSE:
+            reason = f"upstream answer is larger than {_MAX_JSON_RESPONSE} bytes, the most sseadapt translates"
+            await self._reply(send, 502, error_body(client_dialect, "api_error", reason), request_id=request_id)
+            return
         try:
             answer = json_from_wire(raw)
             if not isinstance(answer, dict):

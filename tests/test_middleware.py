@@ -233,6 +233,22 @@ def test_media_types_are_matched_ignoring_case(serve: Callable[..., Any]) -> Non
         assert legacy_completions(raw)[-1] == " Hello! My name is Claude." and raw.endswith(b"data: [DONE]\n\n")
 
 
+@pytest.mark.parametrize("status", [200, 529])
+def test_middleware_answers_502_to_an_answer_too_large_to_translate(serve: Callable[..., Any], status: int) -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        while (await receive()).get("more_body"):
+            pass
+        await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/json")]})
+        for _ in range(17):
+            await send({"type": "http.response.body", "body": b" " * (1024 * 1024), "more_body": True})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    server = serve(SSEAdaptMiddleware(app), lifespan="off")
+    response = httpx.post(server.url + "/v1/complete", json={**BODY, "stream": False}, timeout=30)
+    assert response.status_code == 502
+    assert response.json() == {"error": {"type": "api_error", "message": "the app's answer is larger than 16777216 bytes, the most sseadapt translates"}}
+
+
 def test_middleware_asks_for_identity_and_refuses_a_compressed_answer(serve: Callable[..., Any]) -> None:
     app, asked = event_stream_app(COMPLETIONS_FIXTURE, encoding="gzip")
     server = serve(SSEAdaptMiddleware(app), lifespan="off")

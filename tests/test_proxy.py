@@ -20,6 +20,7 @@ import anyio
 import httpx
 import pytest
 
+import sseadapt.proxy
 from sseadapt import Dialect, iter_events
 from sseadapt._requests import UntranslatableAnswer, translate_answer
 from sseadapt.proxy import DEFAULT_MODEL, ProxyApp, ProxyConfig
@@ -223,6 +224,18 @@ def test_upstream_compressing_a_stream_anyway_is_decoded(serve: Callable[..., An
         assert b"[DONE]" not in raw
     else:
         assert payloads[-1]["completion"] == " Hello! My name is Claude." and raw.endswith(b"data: [DONE]\n\n")
+
+
+def test_answer_too_large_to_translate_is_502(serve: Callable[..., Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sseadapt.proxy, "_MAX_JSON_RESPONSE", 1000)
+    body = {**LEGACY_BODY, "stream": False}
+    _, proxy, _ = start_pair(serve)
+    small = httpx.post(proxy.url + "/v1/complete", json=body, timeout=30)
+    assert small.status_code == 200 and small.json()["completion"] == DEFAULT_TEXT  # the demo's answer fits
+    _, proxy, _ = start_pair(serve, DemoUpstream(text="word " * 300))
+    large = httpx.post(proxy.url + "/v1/complete", json=body, timeout=30)
+    assert large.status_code == 502
+    assert large.json() == {"error": {"type": "api_error", "message": "upstream answer is larger than 1000 bytes, the most sseadapt translates"}}
 
 
 def test_stall_hits_idle_timeout(serve: Callable[..., Any]) -> None:
