@@ -116,8 +116,8 @@ class CompletionAccumulator:
         )
 
 
-# The field a text or thinking block's deltas extend.
-_STARTING_TEXT: Final = {"text": "text", "thinking": "thinking"}
+# Blocks whose deltas extend a string field of the block's own name.
+_EXTENDED_BY_DELTAS: Final = frozenset(["text", "thinking"])
 # Message fields the accumulator builds itself; a message_delta's delta does not replace them.
 _OWN_FIELDS: Final = frozenset(["content", "usage"])
 
@@ -163,10 +163,10 @@ class MessageAccumulator:
             self.message["usage"] = dict(event.usage)
         elif isinstance(event, ContentBlockStart):
             block = event.content_block
-            key = _STARTING_TEXT.get(event.block_type)
-            if key is not None and not isinstance(block.get(key, ""), str):
+            key = event.block_type
+            if key in _EXTENDED_BY_DELTAS and not isinstance(block.get(key, ""), str):
                 # Decoded events never get here (InvalidPayload); this one was built by hand.
-                raise LocalProtocolError(f"{event.block_type} block {event.index} starts with {key!r} that is not str")
+                raise LocalProtocolError(f"{key} block {event.index} starts with {key!r} that is not str")
             self.message["content"].append(copy.deepcopy(block))
             self._pieces[event.index] = []
         elif isinstance(event, ContentBlockStop):
