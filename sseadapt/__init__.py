@@ -73,6 +73,7 @@ from ._machines import (
 )
 from ._pipeline import (
     Pipeline as Pipeline,
+    PipelineOptions as PipelineOptions,
     aconvert as aconvert,
     convert_bytes as convert_bytes,
     convert_iter as convert_iter,
@@ -100,6 +101,7 @@ __all__ = [
     "make_converter",
     "openai_finish_reason",
     "Pipeline",
+    "PipelineOptions",
     "aconvert",
     "convert_bytes",
     "convert_iter",

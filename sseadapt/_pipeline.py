@@ -18,8 +18,8 @@ holds what went wrong.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
-from typing import Literal, Union
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, Union
 
 from ._convert import (
     TRUNCATED_MESSAGE,
@@ -40,7 +40,26 @@ from ._events import Dialect
 from ._machines import StreamReader
 from ._sse import DEFAULT_MAX_EVENT_SIZE, _as_bytes
 
-__all__ = ["Pipeline", "convert_iter", "aconvert", "convert_bytes"]
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+__all__ = ["Pipeline", "PipelineOptions", "convert_iter", "aconvert", "convert_bytes"]
+
+
+class PipelineOptions(TypedDict, total=False):
+    """:class:`Pipeline`'s keyword options, for the adapters that pass them on
+    (``**pipeline_options: Unpack[PipelineOptions]``): type checkers then check
+    their names and values, and ``starlette.middleware.Middleware`` accepts
+    :class:`~sseadapt.asgi.SSEAdaptMiddleware`."""
+
+    line_ending: Literal["\n", "\r\n"]
+    max_event_size: int
+    ping: PingPolicy
+    unknown: UnknownPolicy
+    non_text: Literal["drop", "raise"]
+    include_usage: bool
+    clock: Union[Callable[[], int], None]
+    log_id_factory: Union[Callable[[], str], None]
 
 
 class Pipeline:
@@ -167,15 +186,34 @@ class Pipeline:
         return data.replace(b"\n", b"\r\n") if self._crlf else data
 
 
+def check_options(options: Mapping[str, Any], pairs: Iterable[tuple[Dialect, Dialect]]) -> None:
+    """Raise now what ``Pipeline(source, target, **options)`` would raise later,
+    for each pair an adapter may build (and :exc:`TypeError` for a name that is
+    no option), so a typo fails where the adapter is made, not per request."""
+    unknown = sorted(set(options) - PipelineOptions.__optional_keys__)
+    if unknown:
+        names = ", ".join(sorted(PipelineOptions.__optional_keys__))
+        raise TypeError(f"unknown pipeline option {unknown[0]!r}; the options are: {names}")
+    for source, target in pairs:
+        Pipeline(source, target, **options)
+
+
 def convert_iter(
-    chunks: Iterable[bytes], source: Union[Dialect, str], target: Union[Dialect, str], **options: object
+    chunks: Iterable[bytes], source: Union[Dialect, str], target: Union[Dialect, str], **options: Unpack[PipelineOptions]
 ) -> Iterator[bytes]:
     """Convert an iterable of input chunks, yielding output bytes as they are ready.
 
     The output always ends well formed (see the module docstring); the error,
     if any, is not raised: use :class:`Pipeline` to inspect it.
+
+    Raises:
+        ValueError, TypeError: at the call, not at the first ``next()``: an
+            unsupported pair or option.
     """
-    pipeline = Pipeline(source, target, **options)  # type: ignore[arg-type]
+    return _converted(Pipeline(source, target, **options), chunks)
+
+
+def _converted(pipeline: Pipeline, chunks: Iterable[bytes]) -> Iterator[bytes]:
     for chunk in chunks:
         if chunk:
             pipeline.receive_data(chunk)
@@ -188,15 +226,21 @@ def convert_iter(
         yield out
 
 
-async def aconvert(
-    chunks: AsyncIterable[bytes], source: Union[Dialect, str], target: Union[Dialect, str], **options: object
+def aconvert(
+    chunks: AsyncIterable[bytes], source: Union[Dialect, str], target: Union[Dialect, str], **options: Unpack[PipelineOptions]
 ) -> AsyncIterator[bytes]:
     """Async twin of :func:`convert_iter` (asyncio and trio).
 
     It takes ownership of ``chunks``: a source with ``aclose()`` is closed when
-    this generator finishes, fails or is closed early.
+    the returned async generator finishes, fails or is closed early.
+
+    Raises:
+        ValueError, TypeError: at the call: an unsupported pair or option.
     """
-    pipeline = Pipeline(source, target, **options)  # type: ignore[arg-type]
+    return _aconverted(Pipeline(source, target, **options), chunks)
+
+
+async def _aconverted(pipeline: Pipeline, chunks: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
     try:
         async for chunk in chunks:
             if chunk:
@@ -214,6 +258,6 @@ async def aconvert(
             await aclose()
 
 
-def convert_bytes(data: bytes, source: Union[Dialect, str], target: Union[Dialect, str], **options: object) -> bytes:
+def convert_bytes(data: bytes, source: Union[Dialect, str], target: Union[Dialect, str], **options: Unpack[PipelineOptions]) -> bytes:
     """Convert a whole input stream at once (a convenience over :class:`Pipeline`)."""
     return b"".join(convert_iter([data], source, target, **options))

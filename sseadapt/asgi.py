@@ -27,11 +27,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any, Literal, Union
+from typing import TYPE_CHECKING, Any, Literal, Union
 
 from ._asgi import SSE_HEADERS, ASGIApp, BodyTooLarge, ClientGone, Message, Receive, Scope, Send, header_map, read_body
 from ._events import Dialect, json_from_wire
-from ._pipeline import Pipeline
+from ._pipeline import Pipeline, PipelineOptions, check_options
 from ._requests import (
     RequestRejected,
     UntranslatableAnswer,
@@ -41,6 +41,9 @@ from ._requests import (
     translate_answer,
     upstream_error_body,
 )
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["SSEAdaptMiddleware"]
 
@@ -57,7 +60,11 @@ class SSEAdaptMiddleware:
             or ``"messages"`` (``/v1/messages`` only).
         default_model, model_map: D15 model mapping when ``app_api="messages"``.
         max_body_size: largest request body translated (413 above).
-        **pipeline_options: passed to :class:`~sseadapt.Pipeline`.
+        **pipeline_options: passed to :class:`~sseadapt.Pipeline` (:class:`~sseadapt.PipelineOptions`).
+
+    Raises:
+        TypeError, ValueError: an option :class:`~sseadapt.Pipeline` would refuse
+            for a conversion the middleware makes (checked here, not per request).
     """
 
     def __init__(
@@ -68,10 +75,14 @@ class SSEAdaptMiddleware:
         default_model: Union[str, None] = None,
         model_map: Mapping[str, str] | None = None,
         max_body_size: int = 10 * 1024 * 1024,
-        **pipeline_options: Any,
+        **pipeline_options: Unpack[PipelineOptions],
     ) -> None:
         if app_api not in ("complete", "messages"):
             raise ValueError("app_api must be 'complete' or 'messages'")
+        if app_api == "messages":
+            check_options(pipeline_options, [(Dialect.MESSAGES, Dialect.LEGACY), (Dialect.MESSAGES, Dialect.COMPLETIONS)])
+        else:
+            check_options(pipeline_options, [(Dialect.COMPLETIONS, Dialect.LEGACY)])
         self.app = app
         self.app_api = app_api
         self.default_model = default_model
@@ -151,7 +162,7 @@ async def _reply(send: Send, status: int, body: bytes) -> None:
 class _ConvertingSend:
     """Intercepts the app's response and re-speaks it in the client's dialect."""
 
-    def __init__(self, send: Send, source: Dialect, client: Dialect, options: dict[str, Any]) -> None:
+    def __init__(self, send: Send, source: Dialect, client: Dialect, options: PipelineOptions) -> None:
         self._send = send
         self._source = source
         self._client = client

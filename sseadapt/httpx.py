@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, Union
 
 try:
     import httpx
@@ -43,8 +43,11 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 
 from ._errors import StreamInterrupted
 from ._events import Dialect
-from ._pipeline import Pipeline
+from ._pipeline import Pipeline, PipelineOptions, check_options
 from ._sse import DEFAULT_MAX_EVENT_SIZE, ServerSentEvent, SSEParser
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = [
     "ConvertingTransport",
@@ -84,6 +87,11 @@ def _prepare(request: httpx.Request, selector: Selector) -> Conversion | None:
         for name, value in conversion[2].items():
             request.headers[name] = value
     return conversion
+
+
+def _check_options(selector: Selector, options: PipelineOptions) -> None:
+    # The conversions another selector picks are known only per request.
+    check_options(options, [(Dialect.COMPLETIONS, Dialect.LEGACY)] if selector is legacy_selector else [])
 
 
 def _encoded(response: httpx.Response) -> bool:
@@ -196,10 +204,16 @@ class ConvertingTransport(httpx.BaseTransport):
     Args:
         inner: the transport that does the I/O (default ``httpx.HTTPTransport()``).
         selector: chooses the conversion per request (default :func:`legacy_selector`).
-        **pipeline_options: passed to :class:`~sseadapt.Pipeline` (``ping``, ``line_ending``, …).
+        **pipeline_options: passed to :class:`~sseadapt.Pipeline` (``ping``, ``line_ending``, …;
+            :class:`~sseadapt.PipelineOptions`).
+
+    Raises:
+        TypeError, ValueError: an option :class:`~sseadapt.Pipeline` would refuse (with the
+            default selector checked for its conversion; with another, names only).
     """
 
-    def __init__(self, inner: httpx.BaseTransport | None = None, *, selector: Selector = legacy_selector, **pipeline_options: Any) -> None:
+    def __init__(self, inner: httpx.BaseTransport | None = None, *, selector: Selector = legacy_selector, **pipeline_options: Unpack[PipelineOptions]) -> None:
+        _check_options(selector, pipeline_options)
         self.inner = inner or httpx.HTTPTransport()
         self.selector = selector
         self.pipeline_options = pipeline_options
@@ -226,7 +240,8 @@ class ConvertingTransport(httpx.BaseTransport):
 class AsyncConvertingTransport(httpx.AsyncBaseTransport):
     """The async twin of :class:`ConvertingTransport` (asyncio and trio)."""
 
-    def __init__(self, inner: httpx.AsyncBaseTransport | None = None, *, selector: Selector = legacy_selector, **pipeline_options: Any) -> None:
+    def __init__(self, inner: httpx.AsyncBaseTransport | None = None, *, selector: Selector = legacy_selector, **pipeline_options: Unpack[PipelineOptions]) -> None:
+        _check_options(selector, pipeline_options)
         self.inner = inner or httpx.AsyncHTTPTransport()
         self.selector = selector
         self.pipeline_options = pipeline_options

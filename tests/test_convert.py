@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -20,6 +21,7 @@ from sseadapt import (
     IncompleteStream,
     LocalProtocolError,
     Pipeline,
+    PipelineOptions,
     ServerSentEvent,
     UpstreamError,
     accumulate,
@@ -479,3 +481,22 @@ def test_identity_rewrites_multiline_data_on_one_line() -> None:
         b'event: message_stop\ndata: {"type": "message_stop"}\n\n'
     )
     assert list(iter_events([out]))[0].json()["message"]["id"] == "m"
+
+
+def test_pipeline_options_name_every_keyword_of_pipeline() -> None:
+    keywords = [p.name for p in inspect.signature(Pipeline).parameters.values() if p.kind is inspect.Parameter.KEYWORD_ONLY]
+    assert sorted(keywords) == sorted(PipelineOptions.__optional_keys__) and not PipelineOptions.__required_keys__
+
+
+@pytest.mark.parametrize(("options", "error"), [({"pingg": "drop"}, TypeError), ({"ping": "sometimes"}, ValueError), ({"line_ending": "\r"}, ValueError)])
+def test_convert_iter_and_aconvert_refuse_bad_options_at_the_call(options: dict[str, Any], error: type[Exception]) -> None:
+    # Not at the first next(): a generator made with a typo would fail far from the call.
+    with pytest.raises(error):
+        convert_iter([b""], "messages", "legacy", **options)
+    with pytest.raises(error):
+        aconvert(_never(), "messages", "legacy", **options)
+
+
+async def _never() -> AsyncIterator[bytes]:
+    raise AssertionError("not read")
+    yield b""  # pragma: no cover

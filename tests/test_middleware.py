@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
-from sseadapt import iter_events
+from sseadapt import Dialect, accumulate, iter_events
 from sseadapt.asgi import SSEAdaptMiddleware
-from sseadapt.httpx import AsyncConvertingTransport, ConvertingTransport, SSEError, aconnect_sse, connect_sse
+from sseadapt.httpx import AsyncConvertingTransport, Conversion, ConvertingTransport, SSEError, aconnect_sse, connect_sse
 from sseadapt.proxy import ProxyApp, ProxyConfig
 from sseadapt.upstream import DEFAULT_TEXT, DemoUpstream
 
@@ -151,6 +151,74 @@ def test_middleware_serves_the_real_legacy_client(serve: Callable[..., Any], app
     assert result["whole"]["completion"] == DEFAULT_TEXT
     assert result["whole"]["truncated"] is False
     assert {r.path for r in app.log} == {f"/v1/{app_api}"}
+
+
+MESSAGES_FIXTURE = (FIXTURES / "v2023-06-01_messages_text-only.sse").read_bytes()
+
+
+def starlette_app() -> Any:
+    """A Starlette app serving /v1/messages (the text-only fixture, streamed in
+    pieces, or as one message), with GZipMiddleware inside SSEAdaptMiddleware, as
+    a user would stack them."""
+    from starlette.applications import Starlette
+    from starlette.middleware import Middleware
+    from starlette.middleware.gzip import GZipMiddleware
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse, Response, StreamingResponse
+    from starlette.routing import Route
+
+    async def messages(request: Request) -> Response:
+        if (await request.json()).get("stream"):
+
+            async def pieces() -> Any:
+                for i in range(0, len(MESSAGES_FIXTURE), 64):
+                    yield MESSAGES_FIXTURE[i : i + 64]
+
+            return StreamingResponse(pieces(), media_type="text/event-stream")
+        return JSONResponse(accumulate("messages", [MESSAGES_FIXTURE]))
+
+    return Starlette(
+        routes=[Route("/v1/messages", messages, methods=["POST"])],
+        middleware=[Middleware(SSEAdaptMiddleware, app_api="messages"), Middleware(GZipMiddleware, minimum_size=1)],
+    )
+
+
+@pytest.mark.clients
+@pytest.mark.parametrize(
+    ("options", "error"),
+    [({"pingg": "drop"}, "unknown pipeline option 'pingg'"), ({"ping": "sometimes"}, "ping must be"), ({"unknown": "pass"}, "data-only")],
+)
+def test_adapters_refuse_bad_pipeline_options_when_made(options: dict[str, Any], error: str) -> None:
+    # Before, each of these was a TypeError or ValueError on every converted request
+    # (a 500 from the middleware); unknown="pass" cannot work for legacy output.
+    for make in (
+        lambda: SSEAdaptMiddleware(DemoUpstream(), **options),
+        lambda: SSEAdaptMiddleware(DemoUpstream(), app_api="messages", **options),
+        lambda: ConvertingTransport(**options),
+        lambda: AsyncConvertingTransport(**options),
+    ):
+        with pytest.raises((TypeError, ValueError), match=error):
+            make()
+    # Another selector's conversions are known only per request: names are still checked.
+    def messages_only(request: httpx.Request) -> Conversion:
+        return Dialect.MESSAGES, Dialect.MESSAGES, {}
+
+    if "pingg" in options:
+        with pytest.raises(TypeError, match=error):
+            ConvertingTransport(selector=messages_only, **options)
+    else:
+        ConvertingTransport(selector=messages_only, **options)
+
+
+def test_middleware_in_a_starlette_stack_serves_the_real_legacy_client(serve: Callable[..., Any]) -> None:
+    # The legacy client asks for gzip; GZipMiddleware would compress the JSON answer
+    # the middleware must translate, so the middleware asks the app for identity.
+    server = serve(starlette_app())
+    result = run_client("anthropic-0.2.10", LEGACY_CLIENT, server.url)
+    assert result["stream"][-1] == " Hello! My name is Claude."
+    assert all(b.startswith(a) for a, b in zip(result["stream"], result["stream"][1:]))
+    assert result["whole"]["completion"] == " Hello! My name is Claude."
+    assert result["whole"]["truncated"] is False and result["whole"]["log_id"] == "msg_01Hq5sWzTbP3kVnY8fRcJd2M"
 
 
 def test_middleware_serves_2023_06_01_clients_and_rejects_unknown_versions(serve: Callable[..., Any]) -> None:
