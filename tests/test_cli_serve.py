@@ -91,19 +91,18 @@ def test_proxy_command_with_builtin_upstream(workers: int) -> None:
 def test_freezing_the_startup_heap_moves_the_live_objects_out_of_collection() -> None:
     from sseadapt._cli_serve import _freeze_startup_heap
 
-    assert gc.get_freeze_count() == 0
+    before = gc.get_freeze_count()  # 0, or a few hundred objects CPython 3.12 freezes itself
     try:
         alive = [[object()], {"a": [1]}]
         assert all(gc.is_tracked(x) for x in alive)
         count = _freeze_startup_heap()
-        assert count == gc.get_freeze_count() > 1000
+        assert count == gc.get_freeze_count() > before + 1000
         in_generations = {id(x) for x in gc.get_objects()}  # (the frozen are in none)
         assert not any(id(x) in in_generations for x in alive)
         after = [object()]
         assert id(after) in {id(x) for x in gc.get_objects()}
     finally:
         gc.unfreeze()
-    assert gc.get_freeze_count() == 0
 
 
 def test_proxy_command_refuses_a_bad_upstream() -> None:
