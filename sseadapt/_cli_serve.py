@@ -131,17 +131,23 @@ def _cmd_proxy(args: argparse.Namespace) -> int:
     elif not upstream.startswith(("http://", "https://")):
         print(f"sseadapt proxy: --upstream must be an http(s) URL or 'builtin', not {upstream!r}", file=sys.stderr)
         return 2
-    config = ProxyConfig(
-        upstream=upstream,
-        upstream_api=args.upstream_api,
-        default_model=args.default_model or DEFAULT_MODEL,
-        model_map=_model_map(args.model_map),
-        max_body_size=args.max_body_size,
-        connect_timeout=args.connect_timeout,
-        idle_timeout=args.idle_timeout,
-        legacy_ping=args.legacy_ping,
-        max_upstream_connections=args.max_upstream_connections,
-    )
+    try:
+        config = ProxyConfig(
+            upstream=upstream,
+            upstream_api=args.upstream_api,
+            default_model=args.default_model or DEFAULT_MODEL,
+            model_map=_model_map(args.model_map),
+            max_body_size=args.max_body_size,
+            connect_timeout=args.connect_timeout,
+            idle_timeout=args.idle_timeout,
+            legacy_ping=args.legacy_ping,
+            max_upstream_connections=args.max_upstream_connections,
+        )
+    except ValueError as exc:  # what argparse cannot check, e.g. an --upstream URL without a host
+        if builtin is not None:
+            builtin.stop()
+        print(f"sseadapt proxy: {exc}", file=sys.stderr)
+        return 2
     print(f"sseadapt proxy on http://{host}:{port} -> {upstream} ({args.upstream_api}), {args.workers} worker(s)", file=sys.stderr)
     try:
         if args.workers > 1:

@@ -59,7 +59,7 @@ import json
 import logging
 import time
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Literal, Union
 
 import anyio
@@ -109,18 +109,49 @@ def _positive_int(instance: object, attribute: attrs.Attribute[Any], value: obje
         raise ValueError(f"ProxyConfig.{attribute.name} must be an integer above 0, not {value!r}")
 
 
+def _one_of(*choices: str) -> Callable[[object, attrs.Attribute[Any], object], None]:
+    def validate(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if value not in choices:
+            raise ValueError(f"ProxyConfig.{attribute.name} must be one of {', '.join(map(repr, choices))}, not {value!r}")
+
+    return validate
+
+
+def _http_url(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    try:
+        parts = urllib.parse.urlsplit(value) if isinstance(value, str) else None
+        usable = (
+            parts is not None and parts.scheme in ("http", "https") and bool(parts.hostname)
+            and parts.port != 0 and not parts.query and not parts.fragment
+        )
+    except ValueError:  # a port out of range, a malformed IPv6 host
+        usable = False
+    if not usable:
+        raise ValueError(f"ProxyConfig.{attribute.name} must be an http(s) URL with a host (a path is kept; no query), not {value!r}")
+
+
+def _model_name_or_none(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and (not isinstance(value, str) or not value):
+        raise ValueError(f"ProxyConfig.{attribute.name} must be a model name or None, not {value!r}")
+
+
+def _model_names(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) and isinstance(v, str) and v for k, v in value.items()):
+        raise ValueError(f"ProxyConfig.{attribute.name} must map model names to model names, not {value!r}")
+
+
 @attrs.frozen(kw_only=True)
 class ProxyConfig:
     """The proxy's configuration (immutable; one per process)."""
 
     #: Base URL of the one upstream, e.g. ``https://api.anthropic.com``.
-    upstream: str
+    upstream: str = attrs.field(validator=_http_url)
     #: Which API ``/v1/complete`` requests are sent to upstream.
-    upstream_api: Literal["messages", "complete"] = attrs.field(default="messages", validator=attrs.validators.in_(("messages", "complete")))
+    upstream_api: Literal["messages", "complete"] = attrs.field(default="messages", validator=_one_of("messages", "complete"))
     #: Model for legacy aliases (``claude-v1*``, ``claude-instant*``, ``claude-1*``, ``claude-2*``) (D15).
-    default_model: Union[str, None] = None
+    default_model: Union[str, None] = attrs.field(default=None, validator=_model_name_or_none)
     #: Exact model renames (D15).
-    model_map: Mapping[str, str] = attrs.field(factory=dict)
+    model_map: Mapping[str, str] = attrs.field(factory=dict, validator=_model_names)
     #: Largest request body accepted, in bytes (413 above).
     max_body_size: int = attrs.field(default=10 * 1024 * 1024, validator=_positive_int)
     #: Seconds to connect to the upstream (504 when exceeded).
@@ -133,7 +164,7 @@ class ProxyConfig:
     #: ``connect_timeout``, then get 503).
     max_upstream_connections: int = attrs.field(default=1000, validator=_positive_int)
     #: Legacy output ping policy (D2): ``"drop"`` or ``"keep"``.
-    legacy_ping: Literal["drop", "keep"] = attrs.field(default="drop", validator=attrs.validators.in_(("drop", "keep")))
+    legacy_ping: Literal["drop", "keep"] = attrs.field(default="drop", validator=_one_of("drop", "keep"))
 
     def to_json(self) -> str:
         return json.dumps(attrs.asdict(self))

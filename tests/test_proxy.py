@@ -472,9 +472,26 @@ def test_bad_legacy_request_is_400_in_legacy_shape(serve: Callable[..., Any], bo
         {"connect_timeout": "10"},
         {"upstream_api": "chat"},
         {"legacy_ping": "sometimes"},
+        {"upstream": 5},
+        {"upstream": "api.anthropic.com"},
+        {"upstream": "ftp://127.0.0.1"},
+        {"upstream": "http://"},
+        {"upstream": "http://127.0.0.1:99999"},
+        {"upstream": "http://[::1"},
+        {"upstream": "http://127.0.0.1/?beta=true"},
+        {"default_model": ""},
+        {"default_model": 5},
+        {"model_map": [["claude-2", "m"]]},
+        {"model_map": {"claude-2": None}},
     ],
 )
 def test_proxy_config_refuses_settings_it_cannot_work_with(setting: dict[str, Any]) -> None:
     name = next(iter(setting))
-    with pytest.raises(ValueError, match=name):
-        ProxyConfig(upstream="http://127.0.0.1:1", **setting)
+    with pytest.raises(ValueError, match=f"ProxyConfig.{name} must"):
+        ProxyConfig(**{"upstream": "http://127.0.0.1:1", **setting})
+
+
+def test_proxy_config_takes_upstream_urls_with_a_path() -> None:
+    # A gateway that serves the API under a prefix; the path is kept (D10's paths are appended).
+    for url in ("https://api.anthropic.com", "http://127.0.0.1:8080/", "https://gateway.example/anthropic", "http://[::1]:8080"):
+        assert ProxyConfig(upstream=url, model_map={"claude-2": "claude-sonnet-5-5"}, default_model="m").upstream == url
