@@ -20,6 +20,7 @@ import attrs
 
 from ._errors import InvalidPayload, LocalProtocolError
 from ._events import (
+    _bad_starting_text,
     AnthropicEvent,
     CitationsDelta,
     Completion,
@@ -116,8 +117,6 @@ class CompletionAccumulator:
         )
 
 
-# Blocks whose deltas extend a string field of the block's own name.
-_EXTENDED_BY_DELTAS: Final = frozenset(["text", "thinking"])
 # Message fields the accumulator builds itself; a message_delta's delta does not replace them.
 _OWN_FIELDS: Final = frozenset(["content", "usage"])
 
@@ -162,12 +161,10 @@ class MessageAccumulator:
             self.message["content"] = []
             self.message["usage"] = dict(event.usage)
         elif isinstance(event, ContentBlockStart):
-            block = event.content_block
-            key = event.block_type
-            if key in _EXTENDED_BY_DELTAS and not isinstance(block.get(key, ""), str):
+            if (key := _bad_starting_text(event.content_block)) is not None:
                 # Decoded events never get here (InvalidPayload); this one was built by hand.
                 raise LocalProtocolError(f"{key} block {event.index} starts with {key!r} that is not str")
-            self.message["content"].append(copy.deepcopy(block))
+            self.message["content"].append(copy.deepcopy(event.content_block))
             self._pieces[event.index] = []
         elif isinstance(event, ContentBlockStop):
             self._close_block(event.index)

@@ -44,6 +44,7 @@ from typing import Any, Final, Literal, Union
 
 from ._errors import ConversionError, LocalProtocolError
 from ._events import (
+    _bad_starting_text,
     _DIALECT_EVENTS,
     AnthropicEvent,
     Completion,
@@ -483,10 +484,11 @@ class LegacyToCompletions(_CompletionsOut):
 
 
 def _starting_text(event: ContentBlockStart) -> str:
-    text = event.content_block.get("text", "")
-    if type(text) is not str:
+    """A text block's starting text (``""`` from the API)."""
+    if _bad_starting_text(event.content_block) is not None:
         # Decoded events never get here (InvalidPayload); this one was built by hand.
         raise LocalProtocolError(f"text block {event.index} starts with 'text' that is not str")
+    text: str = event.content_block.get("text", "")
     return text
 
 

@@ -446,15 +446,18 @@ def _field(
     return value
 
 
-def _check_starting_text(sse: ServerSentEvent, block: dict[str, Any]) -> None:
-    """A text or thinking block starts with a string (``""`` from the API) that its
-    deltas extend, so any other value there is invalid, as a non-string delta is."""
-    btype = block.get("type")
-    key = "text" if btype == "text" else "thinking" if btype == "thinking" else None
-    if key is not None and key in block and type(block[key]) is not str:
-        raise InvalidPayload(
-            f"{sse.event!r} event's {btype} block has {key!r} that is not str", event=sse.event, data=sse.data
-        )
+def _bad_starting_text(block: dict[str, Any]) -> Union[str, None]:
+    """The field of a content block's start that must be a string and is not, else None.
+
+    A text or thinking block starts with a string (``""`` from the API) under
+    its own type's name, which its deltas extend; any other value there is
+    invalid, as a non-string delta is. The decoder refuses it (InvalidPayload);
+    the accumulator and the converters refuse hand-built events with it.
+    """
+    key = block.get("type")
+    if (key == "text" or key == "thinking") and key in block and type(block[key]) is not str:
+        return str(key)
+    return None
 
 
 def _opt_str(sse: ServerSentEvent, raw: dict[str, Any], key: str) -> Union[str, None]:
@@ -584,7 +587,8 @@ def _decode_messages(sse: ServerSentEvent) -> AnthropicEvent:
         return MessageStart(message=_field(sse, raw, "message", dict), raw=raw)
     if name == "content_block_start":
         block = _field(sse, raw, "content_block", dict)
-        _check_starting_text(sse, block)
+        if (key := _bad_starting_text(block)) is not None:
+            raise InvalidPayload(f"{sse.event!r} event's {key} block has {key!r} that is not str", event=sse.event, data=sse.data)
         return ContentBlockStart(index=_field(sse, raw, "index", int), content_block=block, raw=raw)
     if name == "content_block_stop":
         return ContentBlockStop(index=_field(sse, raw, "index", int), raw=raw)
