@@ -185,22 +185,24 @@ class _ConvertingSend:
         headers = {k.lower(): v for k, v in message.get("headers", [])}
         content_type = headers.get(b"content-type", b"").decode("latin-1").lower()  # media types ignore case
         self._start = message
-        encoding = headers.get(b"content-encoding", b"identity").strip().lower()
-        if encoding != b"identity" and (message["status"] != 200 or "text/event-stream" in content_type or "json" in content_type):
-            # Asked for identity, and the answer must be read to be translated.
-            self._mode = "refused"
-            reason = f"the app answered with content-encoding {encoding.decode('latin-1')!r}, which sseadapt does not decode"
-            await _reply(self._send, 502, error_body(self._client, "api_error", reason))
-        elif message["status"] == 200 and "text/event-stream" in content_type:
+        if message["status"] == 200 and "text/event-stream" in content_type:
             self._mode = "stream"
-            self._pipeline = Pipeline(self._source, self._client, **self._options)
-            kept = [(k, v) for k, v in message.get("headers", []) if k.lower() in (b"request-id",)]
-            await self._send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS + kept})
         elif "json" in content_type or message["status"] != 200:
             self._mode = "json"  # small: translated once complete (any error body, D13)
         else:
             self._mode = "pass"
             await self._send(message)
+            return
+        encoding = headers.get(b"content-encoding", b"identity").strip().lower()
+        if encoding != b"identity":
+            # Asked for identity, and the answer must be read to be translated.
+            self._mode = "refused"
+            reason = f"the app answered with content-encoding {encoding.decode('latin-1')!r}, which sseadapt does not decode"
+            await _reply(self._send, 502, error_body(self._client, "api_error", reason))
+        elif self._mode == "stream":
+            self._pipeline = Pipeline(self._source, self._client, **self._options)
+            kept = [(k, v) for k, v in message.get("headers", []) if k.lower() in (b"request-id",)]
+            await self._send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS + kept})
 
     async def _on_body(self, message: Message) -> None:
         body = message.get("body", b"")

@@ -80,6 +80,7 @@ from ._requests import (
     translate_answer,
     upstream_error_body,
 )
+from .httpx import _decoding_failed
 
 __all__ = ["ProxyConfig", "ProxyApp", "create_app", "SSE_HEADERS", "DEFAULT_MODEL"]
 
@@ -564,10 +565,8 @@ class ProxyApp:
                 "timeout_error",
                 f"upstream stream idle for more than {cfg.idle_timeout:g}s",
             )
-        except httpx.DecodingError as exc:
-            # Compressed although asked for identity, and not decodable.
-            message = f"upstream stream could not be decoded: {exc}"
-            pipeline.abort(StreamInterrupted(message), "api_error", message)
+        except httpx.DecodingError as exc:  # compressed although asked for identity, and not decodable
+            _decoding_failed(pipeline, exc)
         except httpx.HTTPError as exc:
             # A dropped connection is a cut stream (D7).
             logger.debug("upstream.read.failed %s", type(exc).__name__)
