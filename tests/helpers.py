@@ -69,13 +69,14 @@ def assert_usage_error(proc: subprocess.CompletedProcess[str], message: str) -> 
 COMPLETIONS_FIXTURE = (FIXTURES / "v2023-06-01_text-completion_incremental_ping.sse").read_bytes()
 
 
-def event_stream_app(
+def answering_app(
     body: bytes, *, encoding: str = "identity", content_type: str = "text/event-stream", corrupt: bool = False
 ) -> tuple[Callable[..., Any], list[bytes]]:
-    """An app that streams ``body`` in 50-byte pieces, compressed with ``encoding``
-    (gzip or deflate, flushed per piece as a streaming server would) whatever it is
-    asked for, and the accept-encoding headers it was sent. ``corrupt``: pieces
-    after the first 200 bytes are garbage."""
+    """An app that answers every request with ``body`` (an event stream unless
+    ``content_type`` says otherwise) in 50-byte pieces, compressed with
+    ``encoding`` (gzip or deflate, flushed per piece as a streaming server would)
+    whatever it is asked for, and the accept-encoding headers it was sent.
+    ``corrupt``: pieces after the first 200 bytes are garbage."""
     asked: list[bytes] = []
 
     async def app(scope: Any, receive: Any, send: Any) -> None:

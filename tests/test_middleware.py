@@ -17,7 +17,7 @@ from sseadapt.proxy import ProxyApp, ProxyConfig
 from sseadapt.upstream import DEFAULT_TEXT, DemoUpstream
 
 from .clients import run_client
-from .helpers import COMPLETIONS_FIXTURE, FIXTURES, event_stream_app
+from .helpers import COMPLETIONS_FIXTURE, FIXTURES, answering_app
 
 BODY = {"prompt": "\n\nHuman: Hello!\n\nAssistant:", "model": "claude-v1", "max_tokens_to_sample": 100, "stream": True}
 
@@ -54,7 +54,7 @@ EXPECTED_LOG_ID = "0d4d4fb341ff83236333ad511ec59b4b822c2487ab425cf05e0b5f12a59f7
 
 @pytest.mark.parametrize("encoding", ["gzip", "deflate"])
 def test_transport_asks_for_identity_and_decodes_a_compressed_stream(serve: Callable[..., Any], encoding: str) -> None:
-    app, asked = event_stream_app(COMPLETIONS_FIXTURE, encoding=encoding)
+    app, asked = answering_app(COMPLETIONS_FIXTURE, encoding=encoding)
     server = serve(app, lifespan="off")
     with httpx.Client(transport=ConvertingTransport(log_id_factory=lambda: EXPECTED_LOG_ID), timeout=30) as client:
         raw = client.post(server.url + "/v1/complete", json=BODY, headers={"anthropic-version": "2023-01-01", "accept-encoding": "gzip"}).content
@@ -64,14 +64,14 @@ def test_transport_asks_for_identity_and_decodes_a_compressed_stream(serve: Call
 
 @pytest.mark.anyio
 async def test_async_transport_decodes_a_compressed_stream(serve: Callable[..., Any]) -> None:
-    server = serve(event_stream_app(COMPLETIONS_FIXTURE, encoding="gzip")[0], lifespan="off")
+    server = serve(answering_app(COMPLETIONS_FIXTURE, encoding="gzip")[0], lifespan="off")
     async with httpx.AsyncClient(transport=AsyncConvertingTransport(log_id_factory=lambda: EXPECTED_LOG_ID), timeout=30) as client:
         raw = (await client.post(server.url + "/v1/complete", json=BODY)).content
     assert raw == LEGACY_EXPECTED
 
 
 def test_transport_ends_an_undecodable_stream_with_the_error_shape(serve: Callable[..., Any]) -> None:
-    server = serve(event_stream_app(COMPLETIONS_FIXTURE, encoding="gzip", corrupt=True)[0], lifespan="off")
+    server = serve(answering_app(COMPLETIONS_FIXTURE, encoding="gzip", corrupt=True)[0], lifespan="off")
     with httpx.Client(transport=ConvertingTransport(), timeout=30) as client:
         raw = client.post(server.url + "/v1/complete", json=BODY).content
     last = json.loads(list(iter_events([raw]))[-1].data)
@@ -242,22 +242,10 @@ def test_middleware_refuses_deep_json_request_bodies(serve: Callable[..., Any]) 
     assert app.log == []
 
 
-def answering(body: bytes) -> Callable[..., Any]:
-    """An ASGI app that answers every request with ``body`` as JSON."""
-
-    async def app(scope: Any, receive: Any, send: Any) -> None:
-        while (await receive()).get("more_body"):
-            pass
-        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
-        await send({"type": "http.response.body", "body": body})
-
-    return app
-
-
 def test_middleware_passes_deep_json_answers_through(serve: Callable[..., Any]) -> None:
     deep = b'{"type":"message","x":' + b"[" * 100_000 + b"]" * 100_000 + b"}"
 
-    server = serve(SSEAdaptMiddleware(answering(deep), app_api="messages"), lifespan="off")
+    server = serve(SSEAdaptMiddleware(answering_app(deep, content_type="application/json")[0], app_api="messages"), lifespan="off")
     response = httpx.post(server.url + "/v1/complete", json={**BODY, "stream": False})
     # Not a message sseadapt can translate: the answer as it came (as for any non-object JSON).
     assert response.status_code == 200 and response.content == deep
@@ -276,7 +264,7 @@ def test_middleware_passes_deep_json_answers_through(serve: Callable[..., Any]) 
 def test_middleware_passes_untranslatable_answers_through(serve: Callable[..., Any], answer: dict[str, Any], version: str) -> None:
     raw = json.dumps(answer).encode()
 
-    server = serve(SSEAdaptMiddleware(answering(raw), app_api="messages"), lifespan="off")
+    server = serve(SSEAdaptMiddleware(answering_app(raw, content_type="application/json")[0], app_api="messages"), lifespan="off")
     response = httpx.post(server.url + "/v1/complete", json={**BODY, "stream": False}, headers={"anthropic-version": version})
     assert response.status_code == 200
     if answer["content"] == []:
@@ -288,13 +276,13 @@ def test_middleware_passes_untranslatable_answers_through(serve: Callable[..., A
 def test_media_types_are_matched_ignoring_case(serve: Callable[..., Any]) -> None:
     # RFC 9110: type and subtype are case-insensitive, so is the charset parameter.
     odd = "Text/Event-Stream; Charset=UTF-8"
-    upstream = serve(event_stream_app(COMPLETIONS_FIXTURE, content_type=odd)[0], lifespan="off")
+    upstream = serve(answering_app(COMPLETIONS_FIXTURE, content_type=odd)[0], lifespan="off")
     with httpx.Client(transport=ConvertingTransport(log_id_factory=lambda: EXPECTED_LOG_ID), timeout=30) as client:
         assert client.post(upstream.url + "/v1/complete", json=BODY).content == LEGACY_EXPECTED
     with httpx.Client(timeout=30) as client:
         with connect_sse(client, "POST", upstream.url + "/v1/complete", json=BODY) as source:
             assert [e.event for e in source.iter_sse()].count("completion") == COMPLETIONS_FIXTURE.count(b"event: completion\n")
-    middleware = serve(SSEAdaptMiddleware(event_stream_app(COMPLETIONS_FIXTURE, content_type=odd)[0]), lifespan="off")
+    middleware = serve(SSEAdaptMiddleware(answering_app(COMPLETIONS_FIXTURE, content_type=odd)[0]), lifespan="off")
     proxy = serve(ProxyApp(ProxyConfig(upstream=upstream.url, upstream_api="complete")))
     for server in (middleware, proxy):
         raw = httpx.post(server.url + "/v1/complete", json=BODY, timeout=30).content
@@ -318,7 +306,7 @@ def test_middleware_answers_502_to_an_answer_too_large_to_translate(serve: Calla
 
 
 def test_middleware_asks_for_identity_and_refuses_a_compressed_answer(serve: Callable[..., Any]) -> None:
-    app, asked = event_stream_app(COMPLETIONS_FIXTURE, encoding="gzip")
+    app, asked = answering_app(COMPLETIONS_FIXTURE, encoding="gzip")
     server = serve(SSEAdaptMiddleware(app), lifespan="off")
     response = httpx.post(server.url + "/v1/complete", json=BODY, headers={"accept-encoding": "gzip, br"})
     assert asked == [b"identity"]

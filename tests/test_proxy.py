@@ -27,7 +27,7 @@ from sseadapt.proxy import DEFAULT_MODEL, ProxyApp, ProxyConfig
 from sseadapt.upstream import DEFAULT_TEXT, DemoUpstream
 
 from .clients import run_client
-from .helpers import COMPLETIONS_FIXTURE, MESSAGES_HEAD, event_stream_app, start_sse_response
+from .helpers import COMPLETIONS_FIXTURE, MESSAGES_HEAD, answering_app, start_sse_response
 
 LEGACY_HEADERS = {"anthropic-version": "2023-01-01", "x-api-key": "sk-ant-SECRET-KEY-123", "accept": "application/json"}
 LEGACY_BODY = {"prompt": "\n\nHuman: Hello!\n\nAssistant:", "model": "claude-v1", "max_tokens_to_sample": 100, "stream": True}
@@ -213,7 +213,7 @@ def test_midstream_faults_end_with_error_shape(serve: Callable[..., Any], fault:
 
 @pytest.mark.parametrize("corrupt", [False, True], ids=["decodable", "corrupt"])
 def test_upstream_compressing_a_stream_anyway_is_decoded(serve: Callable[..., Any], corrupt: bool) -> None:
-    app, asked = event_stream_app(COMPLETIONS_FIXTURE, encoding="gzip", corrupt=corrupt)
+    app, asked = answering_app(COMPLETIONS_FIXTURE, encoding="gzip", corrupt=corrupt)
     up = serve(app, lifespan="off")
     proxy = serve(ProxyApp(ProxyConfig(upstream=up.url, upstream_api="complete")))
     raw = httpx.post(proxy.url + "/v1/complete", json=LEGACY_BODY, headers={"accept-encoding": "gzip"}, timeout=30).content
