@@ -2,10 +2,17 @@
 
 Every participant parses the same workload in the same chunking. Before any
 timing, each participant's events (type and data) are compared with
-sseadapt's; a participant that disagrees is reported as a mismatch and not
-timed. Rounds interleave the participants (A B C, A B C, …) so machine drift
-cancels; the table reports the median MB/s, events/s and the ratio to
-sseadapt (> 1 means faster than sseadapt).
+sseadapt's, on a ~200 KB prefix and then on the whole workload; a participant
+that disagrees is reported as a mismatch and not timed. Each check takes at
+most one event more than sseadapt's and stops past ``time_cap`` seconds (a
+``too slow`` row), so a participant that never stops yielding, or one far
+slower on the whole than on the prefix, cannot hang the run; a participant
+whose full run is estimated from the prefix to take longer is skipped too.
+Rounds interleave the participants (A B C, A B C, …) so machine drift
+cancels; one that raises or yields a different number of events in a later
+round leaves the table with an ``error`` or ``mismatch`` row naming the round.
+The table reports the median MB/s, events/s and the ratio to sseadapt (> 1
+means faster than sseadapt).
 
 Participants: sseadapt (:func:`~sseadapt.iter_events`); sseadapt.SSEParser
 (the sans-I/O class, ``receive_data`` then ``events()`` per chunk, as the
@@ -217,6 +224,86 @@ def _count(parse: Parse, chunks: list[bytes]) -> tuple[int, float]:
     return n, time.perf_counter() - started
 
 
+class _Overtime(Exception):
+    """A check ran past its time limit."""
+
+
+class _ClockedChunks(list[bytes]):
+    """The chunks, handed over one at a time while a deadline has not passed.
+
+    A list still (a participant may take ``len`` or index it, as in the timed
+    rounds), whose iteration reads the clock before each chunk and, once past
+    the deadline, notes it and raises :class:`_Overtime` into the participant.
+    """
+
+    def __init__(self, chunks: list[bytes], deadline: float) -> None:
+        super().__init__(chunks)
+        self.deadline = deadline
+        self.late = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in list.__iter__(self):
+            if time.perf_counter() > self.deadline:
+                self.late = True
+                raise _Overtime
+            yield chunk
+
+
+def _collect(
+    parse: Parse, chunks: list[bytes], key: Callable[[Any], tuple[str, str]], most: int, seconds: float
+) -> list[tuple[str, str]]:
+    """The keys of at most ``most`` events of ``parse(chunks)``, in under ``seconds``.
+
+    Bounded both ways, so a participant that never stops yielding, or takes
+    far longer than its estimate (a quadratic parser passes a short prefix),
+    cannot hang the run: the clock is read as each chunk is handed over and
+    every 256 events, and :class:`_Overtime` is raised past the limit, from
+    inside the participant's loop if need be, whatever it turns that into.
+    (A participant that takes all the chunks at once and then never yields
+    is beyond reach.)
+    """
+    clocked = _ClockedChunks(chunks, time.perf_counter() + seconds)
+    got: list[tuple[str, str]] = []
+    try:
+        for event in parse(clocked):
+            got.append(key(event))
+            if len(got) >= most:
+                break
+            if not len(got) & 255 and time.perf_counter() > clocked.deadline:
+                clocked.late = True
+                break
+    except Exception:
+        if clocked.late:
+            raise _Overtime from None
+        raise
+    if clocked.late:
+        raise _Overtime
+    return got
+
+
+def _check(
+    wl: str, ch: str, part: Participant, parse: Parse, chunks: list[bytes],
+    expected: list[tuple[str, str]], time_cap: float, what: str,
+) -> tuple[BenchResult | None, float]:
+    """Compare a participant's events on ``chunks`` with ``expected`` (the floor
+    row only runs): a failing row, or None and the seconds the run took."""
+    started = time.perf_counter()
+    try:
+        got = _collect(parse, chunks, part.key, len(expected) + 1, time_cap)
+    except _Overtime:
+        return BenchResult(wl, ch, part.name, "too slow", detail=f"checking {what} took over {time_cap:g}s"), 0.0
+    except Exception as exc:  # a peer failing is a result, not a crash
+        return BenchResult(wl, ch, part.name, "error", detail=_describe(exc)), 0.0
+    seconds = time.perf_counter() - started
+    if part.name != "floor" and got != expected:
+        return BenchResult(wl, ch, part.name, "mismatch", detail=_first_difference(expected, got)), seconds
+    return None, seconds
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:200]
+
+
 def _first_difference(expected: list[tuple[str, str]], got: list[tuple[str, str]]) -> str:
     for i, (a, b) in enumerate(zip(expected, got)):
         if a != b:
@@ -254,39 +341,41 @@ def run_bench(
                     local.append(BenchResult(wl, ch, part.name, "not installed", detail=str(exc)))
                     continue
                 except Exception as exc:  # a user's factory failing is a result, not a crash
-                    local.append(BenchResult(wl, ch, part.name, "error", detail=f"{type(exc).__name__}: {exc}"[:200]))
+                    local.append(BenchResult(wl, ch, part.name, "error", detail=_describe(exc)))
                     continue
                 # The check on a prefix (ending at an event) first, to bound the
                 # cost of slow peers.
                 prefix = chunked(data[: _event_boundary(data, 200_000)], ch)
-                started = time.perf_counter()
-                try:
-                    got = [part.key(e) for e in parse(prefix)]
-                except Exception as exc:  # a peer failing is a result, not a crash
-                    local.append(BenchResult(wl, ch, part.name, "error", detail=f"{type(exc).__name__}: {exc}"[:200]))
+                what = f"a {sum(map(len, prefix)) / 1e6:.1f} MB prefix"
+                failed, seconds = _check(wl, ch, part, parse, prefix, [(e.event, e.data) for e in iter_events(prefix)], time_cap, what)
+                estimate = seconds * len(data) / max(1, sum(map(len, prefix)))
+                if failed is None and estimate > time_cap:
+                    failed = BenchResult(wl, ch, part.name, "too slow", detail=f"estimated {estimate:.0f}s per run")
+                if failed is None and part.name != "floor":
+                    failed, _ = _check(wl, ch, part, parse, chunks, reference, time_cap, "the whole workload")
+                if failed is not None:
+                    local.append(failed)
                     continue
-                estimate = (time.perf_counter() - started) * len(data) / max(1, sum(map(len, prefix)))
-                if part.name != "floor":
-                    want = [(e.event, e.data) for e in iter_events(prefix)]
-                    if got != want:
-                        local.append(BenchResult(wl, ch, part.name, "mismatch", detail=_first_difference(want, got)))
-                        continue
-                if estimate > time_cap:
-                    local.append(BenchResult(wl, ch, part.name, "too slow", detail=f"estimated {estimate:.0f}s per run"))
-                    continue
-                if part.name != "floor":
-                    full = [part.key(e) for e in parse(chunks)]
-                    if full != reference:
-                        local.append(BenchResult(wl, ch, part.name, "mismatch", detail=_first_difference(reference, full)))
-                        continue
                 live[part.name] = parse
                 times[part.name] = []
-            for _ in range(rounds):
-                for name, parse in live.items():
-                    n, seconds = _count(parse, chunks)
+            for round_number in range(1, rounds + 1):
+                for name, parse in list(live.items()):
+                    # A participant that fails or changes its count in a later
+                    # round (a parser keeping state between calls) leaves the table.
+                    try:
+                        n, seconds = _count(parse, chunks)
+                    except Exception as exc:
+                        local.append(BenchResult(wl, ch, name, "error", detail=f"round {round_number}: {_describe(exc)}"))
+                        del live[name]
+                        continue
+                    if n != len(reference) and name != "floor":
+                        detail = f"round {round_number}: {n} events, expected {len(reference)}"
+                        local.append(BenchResult(wl, ch, name, "mismatch", detail=detail))
+                        del live[name]
+                        continue
                     counts[name] = n
                     times[name].append(seconds)
-            base = statistics.median(times["sseadapt"]) if "sseadapt" in times else None
+            base = statistics.median(times["sseadapt"]) if "sseadapt" in live else None
             for name in live:
                 median = statistics.median(times[name])
                 local.append(
@@ -325,12 +414,14 @@ def format_table(results: Sequence[BenchResult]) -> str:
     ]
     for r in results:
         if r.status == "ok":
+            ratio = f"{r.ratio:.2f}x" if r.ratio is not None else "—"
             lines.append(
-                f"| {r.workload} | {r.chunking} | {r.participant} | {r.mb_per_s:.1f} | {r.events_per_s:,.0f} | "
-                f"{r.ratio:.2f}x |" if r.ratio is not None else "| — |"
+                f"| {r.workload} | {r.chunking} | {r.participant} | {r.mb_per_s:.1f} | {r.events_per_s:,.0f} | {ratio} |"
             )
         else:
-            lines.append(f"| {r.workload} | {r.chunking} | {r.participant} | {r.status} | | {r.detail[:60]} |")
+            # An exception's text may hold anything; one table row it stays.
+            detail = " ".join(r.detail[:60].split()).replace("|", "\\|")
+            lines.append(f"| {r.workload} | {r.chunking} | {r.participant} | {r.status} | | {detail} |")
     return "\n".join(lines)
 
 

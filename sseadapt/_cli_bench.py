@@ -37,8 +37,15 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     from ._bench import PARTICIPANTS, format_summary, format_table, load_parser, machine, run_bench, to_json
 
     participants = list(PARTICIPANTS)
+    unknown = sorted(set(args.only) - {p.name for p in participants})
+    if unknown:
+        names = ", ".join(p.name for p in participants)
+        return _usage_error(f"--only {unknown[0]}: no such participant (choose from {names}; --parser adds your own)")
     if args.only:
         participants = [p for p in participants if p.name in args.only or p.name == "sseadapt"]
+    repeated = next((spec for i, spec in enumerate(args.parser) if spec in args.parser[:i]), None)
+    if repeated is not None:
+        return _usage_error(f"--parser {repeated} is given twice")
     if args.parser and "" not in sys.path and os.getcwd() not in sys.path:
         # The `sseadapt` script's sys.path starts with its own directory, not
         # the working one: a user's parser module next to them must import.
@@ -46,8 +53,14 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     try:
         participants += [load_parser(spec) for spec in args.parser]
     except ValueError as exc:
-        print(f"sseadapt bench: {exc}", file=sys.stderr)
-        return 2
+        return _usage_error(str(exc))
+    if args.json:
+        # Found out now, not after a run of many minutes (the file is created
+        # if missing, and written when the run is over).
+        try:
+            open(args.json, "a").close()
+        except OSError as exc:
+            return _usage_error(f"--json {args.json}: {exc.strerror or exc}")
     print(f"# {machine()}", file=sys.stderr)
     results = run_bench(
         args.workload or WORKLOADS,
@@ -62,6 +75,14 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     print()
     print(format_summary(results))
     if args.json:
-        with open(args.json, "w") as f:
-            f.write(to_json(results))
+        try:
+            with open(args.json, "w") as f:
+                f.write(to_json(results))
+        except OSError as exc:
+            return _usage_error(f"--json {args.json}: {exc.strerror or exc} (the table above is the run's result)")
     return 0
+
+
+def _usage_error(message: str) -> int:
+    print(f"sseadapt bench: {message}", file=sys.stderr)
+    return 2

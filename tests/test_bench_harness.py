@@ -11,6 +11,7 @@ import re
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -113,9 +114,117 @@ def test_a_mismatch_past_the_checked_prefix_is_caught() -> None:
     assert by_name(results)["late"].detail.startswith("event 5000: expected ")
 
 
+def _sleeps_first(seconds: float) -> Any:
+    def factory() -> Any:
+        def parse(chunks: Iterable[bytes]) -> Iterator[ServerSentEvent]:
+            time.sleep(seconds)
+            yield from iter_events(chunks)
+
+        return parse
+
+    return factory
+
+
 def test_time_cap_skips_a_participant_estimated_too_slow() -> None:
+    # 0.02 s on the ~0.2 MB prefix is an estimate over 0.4 s for 4 MB: over the cap of 0.2 s.
+    slow = Participant("slow", _sleeps_first(0.02))
+    results = run_bench(["messages"], ["whole"], [SSEADAPT, slow], rounds=1, size=4_000_000, time_cap=0.2)
+    assert by_name(results)["sseadapt"].status == "ok"
+    assert by_name(results)["slow"].status == "too slow"
+    assert re.fullmatch(r"estimated \d+s per run", by_name(results)["slow"].detail)
+
+
+def test_time_cap_bounds_the_check_of_the_prefix() -> None:
     results = run_bench(["messages"], ["net"], [SSEADAPT, Participant("good", _good)], rounds=1, size=SIZE, time_cap=1e-9)
-    assert all(r.status == "too slow" and r.detail.startswith("estimated ") for r in results)
+    assert [r.status for r in results] == ["too slow"] * 2
+    assert all(re.fullmatch(r"checking a \d\.\d MB prefix took over 1e-09s", r.detail) for r in results)
+
+
+def _slows_down_past(chunk_count: int) -> Any:
+    # Fine on the checked prefix, then 50 ms per chunk: the way a parser that
+    # is quadratic in the stream's length goes wrong only on the whole of it.
+    def parse(chunks: Iterable[bytes]) -> Iterator[ServerSentEvent]:
+        def paced() -> Iterator[bytes]:
+            for i, chunk in enumerate(chunks):
+                if i >= chunk_count:
+                    time.sleep(0.05)
+                yield chunk
+
+        return iter_events(paced())
+
+    return lambda: parse
+
+
+def test_time_cap_bounds_the_check_of_the_whole_workload() -> None:
+    prefix_chunks = 200_000 // 4096 + 1
+    slow = Participant("slow", _slows_down_past(prefix_chunks + 2))
+    started = time.monotonic()
+    results = run_bench(["messages"], ["net"], [SSEADAPT, slow], rounds=1, size=1_000_000, time_cap=0.5)
+    assert by_name(results)["slow"].status == "too slow"
+    assert by_name(results)["slow"].detail == "checking the whole workload took over 0.5s"
+    assert by_name(results)["sseadapt"].status == "ok"
+    # Unbounded, the check alone would take ~9 s (~190 slow chunks).
+    assert time.monotonic() - started < 5
+
+
+def test_a_parser_that_never_stops_yielding_is_a_mismatch_not_a_hang() -> None:
+    def endless() -> Any:
+        def parse(chunks: Iterable[bytes]) -> Iterator[ServerSentEvent]:
+            event = ServerSentEvent("message", "")
+            for event in iter_events(chunks):
+                yield event
+            while True:
+                yield event
+
+        return parse
+
+    results = run_bench(["messages"], ["net"], [SSEADAPT, Participant("endless", endless)], rounds=1, size=SIZE)
+    counts = re.fullmatch(r"(\d+) events, expected (\d+)", by_name(results)["endless"].detail)
+    assert by_name(results)["endless"].status == "mismatch"
+    assert counts is not None and int(counts[1]) == int(counts[2]) + 1
+
+
+def _changes_at_call(call: int, change: str) -> Any:
+    def factory() -> Any:
+        calls = 0
+
+        def parse(chunks: Iterable[bytes]) -> list[ServerSentEvent]:
+            nonlocal calls
+            calls += 1
+            events = list(iter_events(chunks))
+            if calls >= call and change == "raise":
+                raise RuntimeError(f"call {calls}")
+            return events[:-1] if calls >= call else events
+
+        return parse
+
+    return factory
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "detail"),
+    [("raise", "error", r"round 2: RuntimeError: call 4"), ("drop", "mismatch", r"round 2: (\d+) events, expected \d+")],
+)
+def test_a_participant_that_changes_in_a_later_round_leaves_the_table(change: str, status: str, detail: str) -> None:
+    # Calls 1 and 2 are the checks (prefix, whole workload), 3 and 4 the timed rounds.
+    late = Participant("late", _changes_at_call(4, change))
+    results = run_bench(["messages"], ["net"], [SSEADAPT, late], rounds=3, size=SIZE)
+    rows = by_name(results)
+    assert rows["sseadapt"].status == "ok" and rows["sseadapt"].ratio == 1.0
+    assert rows["late"].status == status and re.fullmatch(detail, rows["late"].detail), rows["late"]
+    assert rows["late"].mb_per_s is None
+    assert [r.participant for r in results] == ["sseadapt", "late"]
+
+
+def test_table_rows_stay_rows_whatever_an_error_says() -> None:
+    results = [
+        BenchResult("messages", "net", "p", "ok", mb_per_s=1.0, events_per_s=2.0, ratio=None),
+        BenchResult("messages", "net", "q", "error", detail="ValueError: a | b\n  c"),
+    ]
+    assert format_table(results).splitlines()[2:] == [
+        "| messages | net | p | 1.0 | 2 | — |",
+        "| messages | net | q | error | | ValueError: a \\| b c |",
+    ]
 
 
 def test_tables_show_each_row_and_the_summary_ratios() -> None:
@@ -209,10 +318,19 @@ def test_cli_puts_a_users_parser_in_the_table_and_writes_json(tmp_path: Path) ->
         (["--parser", "no_such_module_here:f"], "cannot import 'no_such_module_here'"),
         (["--parser", "json:nope"], "'json' has no callable 'nope'"),
         (["--workload", "nope"], "argument --workload: invalid choice"),
+        (["--only", "httpx_sse"], "--only httpx_sse: no such participant (choose from sseadapt, sseadapt.SSEParser, httpx-sse,"),
+        (["--parser", "json:dumps", "--parser", "json:loads", "--parser", "json:dumps"], "--parser json:dumps is given twice"),
     ],
 )
 def test_cli_usage_errors_exit_2_with_a_message(args: list[str], message: str) -> None:
     assert_usage_error(run_sseadapt("bench", *args), message)
+
+
+def test_cli_refuses_a_json_file_it_cannot_write_before_the_run(tmp_path: Path) -> None:
+    for target, reason in [(tmp_path / "missing" / "b.json", "No such file or directory"), (tmp_path, "Is a directory")]:
+        proc = run_sseadapt("bench", "--workload", "messages", "--chunking", "whole", "--json", str(target))
+        assert_usage_error(proc, f"--json {target}: {reason}")
+        assert "# " not in proc.stderr and not proc.stdout  # no run started
 
 
 @pytest.mark.parametrize("name", WORKLOADS)
