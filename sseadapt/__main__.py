@@ -15,7 +15,7 @@ Exit codes of ``convert`` and ``validate``:
 
 * 0 — the stream was complete and valid;
 * 1 — the stream broke its protocol or ended before its terminal event;
-* 2 — usage error, or the input could not be read;
+* 2 — usage error, the input could not be read or the output not written;
 * 3 — the stream reported an error (an Anthropic ``error`` event).
 
 On 1 and 3 a one-line reason goes to stderr; ``convert`` has then already
@@ -204,6 +204,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's flush at exit cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code."""
     parser = build_parser()
@@ -215,9 +221,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.func(args)
     except BrokenPipeError:
         # The reader went away (e.g. `| head`): not worth a traceback.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        _discard_stdout()
         return EXIT_INVALID
+    except OSError as exc:
+        # The environment failed us (stdout on a full disk, say); the commands
+        # handle the errors they expect (unreadable input, a port in use).
+        print(f"sseadapt {args.command}: {exc.strerror or exc}"
+              + (f": {exc.filename}" if exc.filename else ""), file=sys.stderr)
+        _discard_stdout()
+        return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
     return code

@@ -38,8 +38,12 @@ class ServerThread:
         self.app = app
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self._sock = socket.socket(family, socket.SOCK_STREAM)
-        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind((host, port))
+        try:
+            self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self._sock.bind((host, port))
+        except OSError:
+            self._sock.close()
+            raise
         self.host, self.port = host, self._sock.getsockname()[1]
         config.setdefault("log_level", "warning")
         config.setdefault("lifespan", "on")

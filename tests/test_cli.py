@@ -7,6 +7,7 @@ import selectors
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -127,3 +128,52 @@ def test_version_and_help() -> None:
     proc = run("--version")
     assert proc.returncode == 0 and proc.stdout.startswith(b"sseadapt ")
     assert b"convert" in run("--help").stdout
+
+
+def _long_messages_stream(deltas: int) -> bytes:
+    raw = MESSAGES.read_bytes()
+    start = raw.index(b"event: content_block_delta")
+    end = raw.index(b"\n\n", start) + 2
+    return raw[:end] + raw[start:end] * deltas + raw[end:]
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["convert", "--from", "messages", "--to", "openai", str(MESSAGES)],
+        ["validate", "--dialect", "messages", str(MESSAGES)],
+        ["demo", "--delay", "0"],
+        ["bench", "--workload", "messages", "--chunking", "whole", "--size", "1000", "--rounds", "1", "--only", "floor"],
+    ],
+)
+def test_output_that_cannot_be_written_exits_2_without_a_traceback(args: list[str]) -> None:
+    with open("/dev/full", "wb") as full:
+        proc = subprocess.run(
+            [sys.executable, "-m", "sseadapt", *args], stdout=full, stderr=subprocess.PIPE, timeout=120, cwd=ROOT, check=False
+        )
+    stderr = proc.stderr.decode()
+    assert proc.returncode == EXIT_USAGE, stderr
+    assert f"sseadapt {args[0]}: No space left on device" in stderr
+    assert "Traceback" not in stderr and "Exception ignored" not in stderr
+
+
+def test_convert_stops_quietly_when_its_reader_goes_away(tmp_path: Path) -> None:
+    # Megabytes of output, far more than a pipe holds: a write blocks until the reader closes.
+    source = tmp_path / "long.sse"
+    source.write_bytes(_long_messages_stream(20_000))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sseadapt", "convert", "--from", "messages", "--to", "openai", str(source)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    try:
+        assert proc.stdout.read(100).startswith(b"data: {")
+        proc.stdout.close()
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == EXIT_INVALID
+    assert b"Traceback" not in stderr and b"Exception ignored" not in stderr, stderr

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import warnings
 
 import httpx
 import pytest
@@ -133,6 +134,37 @@ def test_proxy_command_refuses_bad_settings_before_serving(args: list[str], mess
     proc = run_sseadapt("proxy", "--upstream", "builtin", *args)
     assert_usage_error(proc, message)
     assert "sseadapt proxy on" not in proc.stderr
+
+
+def test_proxy_command_refuses_an_address_it_cannot_listen_on() -> None:
+    # uvicorn logged the bind error and exited 3 (the CLI's "error event" code)
+    # after "sseadapt proxy on ..." had been printed.
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = run_sseadapt("proxy", "--upstream", "builtin", "--listen", f"127.0.0.1:{port}")
+    assert_usage_error(proc, f"sseadapt proxy: cannot listen on 127.0.0.1:{port}: Address already in use")
+    assert "sseadapt proxy on" not in proc.stderr and "demo upstream on" not in proc.stderr
+    # An address this machine does not have (TEST-NET-1, RFC 5737).
+    assert_usage_error(run_sseadapt("proxy", "--upstream", "http://127.0.0.1:9", "--listen", "192.0.2.1:8080"),
+                       "cannot listen on 192.0.2.1:8080: Cannot assign requested address")
+
+
+def test_server_thread_on_a_taken_port_raises_and_closes_its_socket() -> None:
+    from sseadapt.serve import ServerThread
+    from sseadapt.upstream import DemoUpstream
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ResourceWarning)
+            with pytest.raises(OSError, match="Address already in use"):
+                ServerThread(DemoUpstream(), port=port)
+            gc.collect()  # an unclosed socket warns when it is collected
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)], [str(w.message) for w in caught]
 
 
 @pytest.mark.parametrize(("args", "message"), [(["--delay", "-1"], "must be 0 or more"), (["--fault", "gremlins"], "invalid choice")])
