@@ -6,8 +6,9 @@ Used by the proxy and the middleware; no I/O here. References are to
 * D10, D15-D17: a legacy ``/v1/complete`` request body becomes a Messages
   request, following Anthropic's "Migrating from Text Completions to
   Messages" guide: text before the first ``"\\n\\nHuman:"`` is the system
-  prompt, the turns alternate, text after the final ``"\\n\\nAssistant:"`` is
-  an assistant prefill (trailing whitespace stripped), the one space after
+  prompt (an ``"\\n\\nAssistant:"`` turn there is refused), the turns
+  alternate, text after the final ``"\\n\\nAssistant:"`` is an assistant
+  prefill (trailing whitespace stripped), the one space after
   ``Human:``/``Assistant:`` is dropped.
 * D18: which dialect a ``/v1/complete`` client speaks, from its
   ``anthropic-version`` header.
@@ -133,6 +134,10 @@ def legacy_to_messages_request(
     first = prompt.find("\n\nHuman:")
     if first < 0:
         raise RequestRejected('prompt must contain "\\n\\nHuman:" turns')
+    if prompt.find("\n\nAssistant:", 0, first) >= 0:
+        # Not system text: a turn in the wrong place (it would reach the model
+        # as a system prompt saying "Assistant: ...").
+        raise RequestRejected('prompt must start with a "\\n\\nHuman:" turn (after any system prompt), not "\\n\\nAssistant:"')
     markers = list(_TURN.finditer(prompt, first))
     if markers[-1].group() != "\n\nAssistant:":
         raise RequestRejected('prompt must end with an "\\n\\nAssistant:" turn')

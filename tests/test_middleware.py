@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from sseadapt import Dialect, accumulate, iter_events
+from sseadapt._requests import legacy_to_messages_request
 from sseadapt.asgi import SSEAdaptMiddleware
 from sseadapt.httpx import AsyncConvertingTransport, Conversion, ConvertingTransport, SSEError, aconnect_sse, connect_sse
 from sseadapt.proxy import ProxyApp, ProxyConfig
@@ -222,10 +223,13 @@ def test_middleware_in_a_starlette_stack_serves_the_real_legacy_client(serve: Ca
 
 
 def test_middleware_serves_2023_06_01_clients_and_rejects_unknown_versions(serve: Callable[..., Any]) -> None:
-    server = serve(SSEAdaptMiddleware(DemoUpstream(), app_api="messages"))
+    app = DemoUpstream()
+    server = serve(SSEAdaptMiddleware(app, app_api="messages"))
     raw = httpx.post(server.url + "/v1/complete", json=BODY, headers={"anthropic-version": "2023-06-01"}).content
     events = list(iter_events([raw]))
     assert "".join(json.loads(e.data)["completion"] for e in events if e.event == "completion") == DEFAULT_TEXT
+    # The app got the request as D10 translates it (tests/test_requests.py).
+    assert [(r.path, r.body) for r in app.log] == [("/v1/messages", legacy_to_messages_request(BODY))]
     bad = httpx.post(server.url + "/v1/complete", json=BODY, headers={"anthropic-version": "1999-01-01"})
     assert bad.status_code == 400 and "supported versions" in bad.json()["error"]["message"]
 

@@ -446,6 +446,7 @@ def test_oversized_body_is_413(serve: Callable[..., Any]) -> None:
         (json.dumps({**LEGACY_BODY, "frobnicate": 1}).encode(), "frobnicate"),
         (json.dumps({**LEGACY_BODY, "prompt": "Hello"}).encode(), "Human"),
         (json.dumps({**LEGACY_BODY, "prompt": "\n\nHuman: Hi"}).encode(), "Assistant"),
+        (json.dumps({**LEGACY_BODY, "prompt": "\n\nAssistant: Hi\n\nHuman: Hi\n\nAssistant:"}).encode(), "must start with"),
     ],
 )
 def test_bad_legacy_request_is_400_in_legacy_shape(serve: Callable[..., Any], body: bytes, message: str) -> None:
