@@ -180,12 +180,14 @@ def message_to_completion(message: Mapping[str, Any], dialect: Dialect) -> dict[
     as in the streaming converter.
 
     Raises:
-        UntranslatableAnswer: ``content`` is not a list, or a text block's ``text``
-            is not a string.
+        UntranslatableAnswer: the answer is no message (``type`` other than
+            ``"message"``, or no ``content``), ``content`` is not a list, or a
+            text block's ``text`` is not a string.
     """
-    content = message.get("content")
-    if content is None:
-        content = []
+    _check_answer_type(message, "message")
+    if "content" not in message:
+        raise UntranslatableAnswer("no content: not a Messages answer")
+    content = message["content"]
     if not isinstance(content, list):
         raise UntranslatableAnswer(f"content is {_json_type(content)}, not an array")
     texts: list[str] = []
@@ -225,9 +227,14 @@ def completion_to_legacy(completion: Mapping[str, Any]) -> dict[str, Any]:
     """A non-streaming 2023-06-01 completion response in the legacy shape (D1).
 
     Raises:
-        UntranslatableAnswer: ``completion`` is present and not a string.
+        UntranslatableAnswer: the answer is no completion (``type`` other than
+            ``"completion"``, or no ``completion``), or ``completion`` is not a
+            string.
     """
-    text = completion.get("completion", "")
+    _check_answer_type(completion, "completion")
+    if "completion" not in completion:
+        raise UntranslatableAnswer("no completion: not a completion answer")
+    text = completion["completion"]
     if not isinstance(text, str):
         raise UntranslatableAnswer(f"completion is {_json_type(text)}, not a string")
     log_id = completion.get("log_id") or completion.get("id")
@@ -240,6 +247,18 @@ def completion_to_legacy(completion: Mapping[str, Any]) -> dict[str, Any]:
         "log_id": log_id,
         "exception": None,
     }
+
+
+def _check_answer_type(answer: Mapping[str, Any], expected: str) -> None:
+    """Refuse an answer whose ``type`` names something else (``"error"``, say).
+
+    An absent ``type`` is allowed: 2023-06-01 completion answers had none
+    before December 2023.
+    """
+    kind = answer.get("type", expected)
+    if kind != expected:
+        shown = repr(kind) if isinstance(kind, str) else _json_type(kind)
+        raise UntranslatableAnswer(f"type is {shown}, not {expected!r}")
 
 
 def _str_or_none(value: object) -> Union[str, None]:

@@ -28,7 +28,10 @@ Failures (D4, D7, D13)
 * An upstream HTTP error keeps its status and ``request-id``; its body is
   translated into the client's error shape.
 * Upstream unreachable -> 502; connect or read timeout before the response -> 504;
-  both in the client's error shape. More concurrent upstream requests than
+  both in the client's error shape. On ``/v1/complete``, an answer the client
+  cannot be given -> 502 naming why: a stream for a request without
+  ``stream`` or the reverse, JSON that is invalid or not an object, or an
+  object that is not a message (or completion) of the upstream's API. More concurrent upstream requests than
   ``max_upstream_connections``: the next waits up to ``connect_timeout`` for
   one to end, then gets 503 (``overloaded_error``).
 * Mid-stream: an ``error`` event, a cut, a dropped connection, an idle stream
@@ -472,11 +475,12 @@ class ProxyApp:
                     await self._relay_raw(response, send, request_id)
             elif source is None or (not converted and not is_sse):
                 await self._relay_raw(response, send, request_id)
+            elif streaming != is_sse:
+                ctype = response.headers.get("content-type") or "no content type"
+                asked = "a stream request" if streaming else "a request without stream"
+                await self._reply(send, 502, error_body(client_dialect, "api_error", f"upstream answered {asked} with {ctype}"), request_id=request_id)
             elif not streaming:
                 await self._relay_json(response, send, client_dialect, source, request_id)
-            elif not is_sse:
-                ctype = response.headers.get("content-type") or "no content type"
-                await self._reply(send, 502, error_body(client_dialect, "api_error", f"upstream answered a stream request with {ctype}"), request_id=request_id)
             else:
                 await self._relay_stream(response, send, stats, client_dialect, source, request_id)
         finally:
@@ -515,10 +519,11 @@ class ProxyApp:
             return
         try:
             answer = json_from_wire(raw)
-            if not isinstance(answer, dict):
-                raise ValueError("not an object")
         except ValueError:
             await self._reply(send, 502, error_body(client_dialect, "api_error", "upstream answered with invalid JSON"), request_id=request_id)
+            return
+        if not isinstance(answer, dict):
+            await self._reply(send, 502, error_body(client_dialect, "api_error", "upstream answered with JSON that is not an object"), request_id=request_id)
             return
         try:
             translated = translate_answer(answer, source, client_dialect)

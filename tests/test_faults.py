@@ -38,6 +38,10 @@ BAD_ANSWERS = [
     ({"type": "message", "content": {"type": "text", "text": "hi"}}, "content is an object, not an array"),
     ({"type": "message", "content": [{"type": "text", "text": None}]}, "a text block's text is null, not a string"),
     ({"type": "message", "content": [{"type": "text", "text": "a"}, {"type": "text", "text": ["b"]}]}, "a text block's text is an array, not a string"),
+    # No message at all: these became an empty completion with stop_reason "stop_sequence".
+    ({"data": [{"id": "claude"}]}, "no content: not a Messages answer"),
+    ({"type": "error", "error": {"type": "overloaded_error", "message": "busy"}}, "type is 'error', not 'message'"),
+    ({"type": None, "content": []}, "type is null, not 'message'"),
 ]
 
 

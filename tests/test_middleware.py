@@ -261,8 +261,10 @@ def test_middleware_passes_deep_json_answers_through(serve: Callable[..., Any]) 
         {"type": "message", "content": 5},
         {"type": "message", "content": [{"type": "text", "text": None}]},
         {"type": "message", "content": []},  # translates: no text blocks
+        {"data": [{"id": "claude"}]},  # no message
+        {"type": "error", "error": {"type": "overloaded_error", "message": "busy"}},
     ],
-    ids=["content-number", "text-null", "no-blocks"],
+    ids=["content-number", "text-null", "no-blocks", "no-message", "type-error"],
 )
 @pytest.mark.parametrize("version", ["2023-01-01", "2023-06-01"])
 def test_middleware_passes_untranslatable_answers_through(serve: Callable[..., Any], answer: dict[str, Any], version: str) -> None:
@@ -271,7 +273,7 @@ def test_middleware_passes_untranslatable_answers_through(serve: Callable[..., A
     server = serve(SSEAdaptMiddleware(answering_app(raw, content_type="application/json")[0], app_api="messages"), lifespan="off")
     response = httpx.post(server.url + "/v1/complete", json={**BODY, "stream": False}, headers={"anthropic-version": version})
     assert response.status_code == 200
-    if answer["content"] == []:
+    if answer.get("content") == []:
         assert response.json()["completion"] == ""
     else:
         assert response.content == raw

@@ -163,11 +163,30 @@ def test_non_streaming_2023_06_01_shape(serve: Callable[..., Any]) -> None:
 @pytest.mark.parametrize("client", [Dialect.LEGACY, Dialect.COMPLETIONS])
 def test_answer_fields_of_the_wrong_type_become_null(client: Dialect) -> None:
     # As in the streaming converter: an id or model that is not a string is not passed on.
-    answer = {"id": ["m"], "model": 5, "stop_reason": "stop_sequence", "stop_sequence": 7, "content": [{"type": "text", "text": "hi"}, {"type": "tool_use"}, "x"]}
+    answer = {"type": "message", "id": ["m"], "model": 5, "stop_reason": "stop_sequence", "stop_sequence": 7, "content": [{"type": "text", "text": "hi"}, {"type": "tool_use"}, "x"]}
     out = translate_answer(answer, Dialect.MESSAGES, client)
     assert (out["completion"], out["model"], out["log_id"], out["stop"], out["stop_reason"]) == ("hi", None, None, None, "stop_sequence")
     with pytest.raises(UntranslatableAnswer, match="completion is a boolean, not a string"):
         translate_answer({"completion": True}, Dialect.COMPLETIONS, Dialect.LEGACY)
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        ({"completion": "hi", "stop_reason": "stop_sequence"}, None),  # before Dec 2023 answers had no type
+        ({"type": "completion", "completion": "hi"}, None),
+        ({"type": "message", "completion": "hi"}, "type is 'message', not 'completion'"),
+        ({"type": "error", "error": {"type": "api_error", "message": "m"}}, "type is 'error', not 'completion'"),
+        ({"id": "compl_1", "model": "claude-2"}, "no completion: not a completion answer"),
+    ],
+)
+def test_a_2023_06_01_answer_must_be_a_completion_to_become_legacy(answer: dict[str, Any], reason: str | None) -> None:
+    if reason is None:
+        assert translate_answer(answer, Dialect.COMPLETIONS, Dialect.LEGACY)["completion"] == "hi"
+    else:
+        with pytest.raises(UntranslatableAnswer) as caught:
+            translate_answer(answer, Dialect.COMPLETIONS, Dialect.LEGACY)
+        assert str(caught.value) == reason
 
 
 def test_messages_passthrough_keeps_unknown_events(serve: Callable[..., Any]) -> None:
@@ -209,6 +228,39 @@ def test_midstream_faults_end_with_error_shape(serve: Callable[..., Any], fault:
     else:
         assert last["error"]["type"] == "api_error" and "invalid" in last["error"]["message"]
     assert last["exception"].startswith(last["error"]["type"] + ": ")
+
+
+MESSAGE_ANSWER = json.dumps({"type": "message", "content": [{"type": "text", "text": "Hi"}], "stop_reason": "end_turn"}).encode()
+
+
+@pytest.mark.parametrize(
+    ("answer", "content_type", "stream", "reason"),
+    [
+        (MESSAGES_HEAD, "text/event-stream", False, "upstream answered a request without stream with text/event-stream"),
+        (MESSAGE_ANSWER, "application/json", True, "upstream answered a stream request with application/json"),
+        (b"[1, 2]", "application/json", False, "upstream answered with JSON that is not an object"),
+        (b"hello", "text/plain", False, "upstream answered with invalid JSON"),
+    ],
+)
+def test_an_answer_of_the_wrong_kind_is_502_saying_so(
+    serve: Callable[..., Any], answer: bytes, content_type: str, stream: bool, reason: str
+) -> None:
+    upstream = serve(answering_app(answer, content_type=content_type)[0], lifespan="off")
+    proxy = serve(ProxyApp(ProxyConfig(upstream=upstream.url)))
+    response = httpx.post(proxy.url + "/v1/complete", json={**LEGACY_BODY, "stream": stream}, headers=LEGACY_HEADERS)
+    assert response.status_code == 502
+    assert response.json() == {"error": {"type": "api_error", "message": reason}}
+
+
+def test_other_paths_are_relayed_as_they_come(serve: Callable[..., Any]) -> None:
+    upstream = serve(answering_app(b'{"data": [{"id": "claude"}]}', content_type="application/json")[0], lifespan="off")
+    proxy = serve(ProxyApp(ProxyConfig(upstream=upstream.url)))
+    response = httpx.get(proxy.url + "/v1/models?limit=1")
+    assert (response.status_code, response.headers["content-type"]) == (200, "application/json")
+    assert response.content == b'{"data": [{"id": "claude"}]}'
+    # A Messages request's JSON answer too: only its streams are checked.
+    response = httpx.post(proxy.url + "/v1/messages", json={"model": "m", "max_tokens": 5, "messages": []})
+    assert response.content == b'{"data": [{"id": "claude"}]}'
 
 
 @pytest.mark.parametrize("corrupt", [False, True], ids=["decodable", "corrupt"])
