@@ -17,6 +17,10 @@ lets 2023-01-01 and 2023-06-01 Text Completions clients use it unchanged:
   is asked for ``accept-encoding: identity``; a stream, JSON answer or error
   it compresses anyway cannot be read, and the client gets 502 ``api_error``,
   as for a JSON answer or error body over 16 MiB.
+* A converted stream the app leaves open (it raises mid-stream, or returns
+  without its last body message) ends with the client's error shape after
+  the text so far, as a cut upstream does; the app's exception then goes on
+  to the server.
 * Every other request passes straight through. ``receive`` is handed on, so
   a client disconnect reaches the app as ``http.disconnect``.
 
@@ -25,6 +29,7 @@ No framework is involved (no ``BaseHTTPMiddleware``, which breaks streaming).
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, Union
@@ -128,7 +133,16 @@ class SSEAdaptMiddleware:
             inner_receive = _replay(new_body, receive)
             source = Dialect.MESSAGES
         inner_scope["headers"] = inner_headers
-        await self.app(inner_scope, inner_receive, _ConvertingSend(send, source, client, self.pipeline_options))
+        converting = _ConvertingSend(send, source, client, self.pipeline_options)
+        try:
+            await self.app(inner_scope, inner_receive, converting)
+        except Exception:
+            # The client's stream still ends in its dialect's error shape
+            # (as a cut upstream does in the proxy); the error goes on to the server.
+            with contextlib.suppress(Exception):
+                await converting.end_unfinished_stream()
+            raise
+        await converting.end_unfinished_stream()
 
 
 def _json_object(body: bytes) -> dict[str, Any]:
@@ -172,6 +186,7 @@ class _ConvertingSend:
         self._pipeline: Pipeline | None = None
         self._buffer: list[bytes] = []
         self._buffered = 0
+        self._stream_ended = False
 
     async def __call__(self, message: Message) -> None:
         if message["type"] == "http.response.start":
@@ -215,6 +230,7 @@ class _ConvertingSend:
             if not more:
                 pipeline.receive_data(b"")
             out = pipeline.data_to_send()
+            self._stream_ended = not more
             if out or not more:
                 await self._send({"type": "http.response.body", "body": out, "more_body": more})
         elif self._mode == "refused":
@@ -231,6 +247,16 @@ class _ConvertingSend:
                 await self._send_json(b"".join(self._buffer))
         else:
             await self._send(message)
+
+    async def end_unfinished_stream(self) -> None:
+        """End a converted stream the app left open (it raised, or returned
+        without its last body message): the input ends there, so the client
+        gets the text so far and then its dialect's error shape."""
+        if self._mode == "stream" and not self._stream_ended:
+            assert self._pipeline is not None
+            self._stream_ended = True
+            self._pipeline.receive_data(b"")
+            await self._send({"type": "http.response.body", "body": self._pipeline.data_to_send(), "more_body": False})
 
     async def _send_json(self, raw: bytes) -> None:
         status = self._start["status"]

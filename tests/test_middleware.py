@@ -279,6 +279,41 @@ def test_middleware_passes_untranslatable_answers_through(serve: Callable[..., A
         assert response.content == raw
 
 
+@pytest.mark.parametrize("how", ["raises", "returns"])
+def test_a_stream_the_app_leaves_open_ends_with_the_error_shape(serve: Callable[..., Any], how: str) -> None:
+    # The app sends the first 300 bytes of a 2023-06-01 stream, then raises or
+    # returns without its last body message: before, the client's connection was
+    # cut mid-body (httpx: "incomplete chunked read").
+    head = COMPLETIONS_FIXTURE[: COMPLETIONS_FIXTURE.index(b"\n\n", 300) + 2]
+    raised: list[BaseException] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        while (await receive()).get("more_body"):
+            pass
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/event-stream")]})
+        await send({"type": "http.response.body", "body": head, "more_body": True})
+        if how == "raises":
+            raise RuntimeError("app crashed")
+
+    middleware = SSEAdaptMiddleware(app)
+
+    async def recording(scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await middleware(scope, receive, send)
+        except RuntimeError as exc:
+            raised.append(exc)
+
+    server = serve(recording, lifespan="off")
+    raw = httpx.post(server.url + "/v1/complete", json=BODY, headers={"anthropic-version": "2023-01-01"}, timeout=30).content
+    payloads = [json.loads(e.data) for e in iter_events([raw])]
+    texts = [json.loads(e.data)["completion"] for e in iter_events([head]) if e.event == "completion"]
+    assert [p["completion"] for p in payloads[:-1]] == ["".join(texts[: i + 1]) for i in range(len(texts))]
+    assert payloads[-1]["completion"] == "".join(texts)
+    assert payloads[-1]["exception"] == "api_error: upstream stream ended early (no terminal event)"
+    assert b"[DONE]" not in raw
+    assert [str(exc) for exc in raised] == (["app crashed"] if how == "raises" else [])  # the error still goes on
+
+
 def test_media_types_are_matched_ignoring_case(serve: Callable[..., Any]) -> None:
     # RFC 9110: type and subtype are case-insensitive, so is the charset parameter.
     odd = "Text/Event-Stream; Charset=UTF-8"
