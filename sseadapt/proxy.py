@@ -28,12 +28,13 @@ Failures (D4, D7, D13)
 * An upstream HTTP error keeps its status and ``request-id``; its body is
   translated into the client's error shape.
 * Upstream unreachable -> 502; connect or read timeout before the response -> 504;
-  both in the client's error shape. On ``/v1/complete``, an answer the client
-  cannot be given -> 502 naming why: a stream for a request without
-  ``stream`` or the reverse, JSON that is invalid or not an object, or an
-  object that is not a message (or completion) of the upstream's API. More concurrent upstream requests than
+  both in the client's error shape. More concurrent upstream requests than
   ``max_upstream_connections``: the next waits up to ``connect_timeout`` for
   one to end, then gets 503 (``overloaded_error``).
+* On ``/v1/complete``, an answer the client cannot be given -> 502 naming
+  why: a stream for a request without ``stream`` or the reverse, JSON that is
+  invalid or not an object, or an object that is not a message (or
+  completion) of the upstream's API.
 * Mid-stream: an ``error`` event, a cut, a dropped connection, an idle stream
   (no byte for ``idle_timeout`` seconds) or invalid data all end the client's
   stream with its dialect's error shape, never with a terminal marker.
