@@ -156,8 +156,16 @@ class ConverterOptions:
         unknown: ``"default"`` (per D6), ``"pass"``, ``"drop"`` or ``"raise"``.
         non_text: Messages -> completions: ``"drop"`` non-text blocks (D9) or ``"raise"``.
         include_usage: Messages -> OpenAI: end with the usage chunk (D11).
-        clock: returns the unix time for OpenAI ``created`` (injectable, C9).
-        log_id_factory: makes a legacy ``log_id`` when the input has none (D1, C9).
+        clock: returns the unix time for OpenAI ``created`` (injectable, C9), an int.
+        log_id_factory: makes a legacy ``log_id`` when the input has none (D1, C9), a str.
+
+    Raises:
+        ValueError: a policy that is not one of its choices.
+        TypeError: ``include_usage`` is not a bool, or ``clock`` or
+            ``log_id_factory`` is not callable. What they return is checked
+            when it is used: a ``clock`` that returns no int, or a
+            ``log_id_factory`` that returns no str, raises :exc:`TypeError`
+            from the call that needed it.
     """
 
     __slots__ = ("ping", "unknown", "non_text", "include_usage", "clock", "log_id_factory")
@@ -178,6 +186,11 @@ class ConverterOptions:
             raise ValueError(f"unknown must be default, pass, drop or raise, not {unknown!r}")
         if non_text not in ("drop", "raise"):
             raise ValueError(f"non_text must be drop or raise, not {non_text!r}")
+        if not isinstance(include_usage, bool):
+            raise TypeError(f"include_usage must be a bool, not {type(include_usage).__name__}")
+        for name, factory in (("clock", clock), ("log_id_factory", log_id_factory)):
+            if factory is not None and not callable(factory):
+                raise TypeError(f"{name} must be callable, not {type(factory).__name__}")
         self.ping: PingPolicy = "keep" if ping == "event" else ping
         self.unknown: UnknownPolicy = unknown
         self.non_text = non_text
@@ -285,7 +298,10 @@ class _LegacyOut(Converter):
 
     def _fields(self) -> tuple[bytes, bytes]:
         if self._log_id is None:
-            self._log_id = self.options.log_id_factory()
+            log_id = self.options.log_id_factory()
+            if not isinstance(log_id, str):
+                raise TypeError(f"log_id_factory() must return a str, not {type(log_id).__name__}")
+            self._log_id = log_id
         return _dumps_default(self._model), _dumps_default(self._log_id)
 
     def _text_event(self, piece: str) -> bytes:
@@ -633,7 +649,7 @@ class MessagesToOpenAI(_FromMessages):
             self._usage = dict(event.usage)
             self._head = (
                 b'data: {"id":' + _dumps_compact(self.message_id) + b',"object":"chat.completion.chunk","created":'
-                + _dumps_compact(self.options.clock()) + b',"model":' + _dumps_compact(self.model) + b","
+                + _dumps_compact(_created(self.options.clock)) + b',"model":' + _dumps_compact(self.model) + b","
             )
             return self._chunk(b'{"role":"assistant","content":""}')
         if isinstance(event, ContentBlockStart):
@@ -686,6 +702,13 @@ _CONVERTERS: Final[dict[tuple[Dialect, Dialect], type[Converter]]] = {
 
 #: Every (source, target) pair sseadapt converts.
 SUPPORTED_CONVERSIONS: Final = tuple(_CONVERTERS)
+
+
+def _created(clock: Callable[[], int]) -> int:
+    created = clock()
+    if type(created) is not int:  # (a bool is no time)
+        raise TypeError(f"clock() must return an int, not {type(created).__name__}")
+    return created
 
 
 def make_converter(

@@ -75,6 +75,8 @@ class Pipeline:
 
     Raises:
         ValueError: unsupported pair or option.
+        TypeError: an option of the wrong type (see :class:`~sseadapt.ConverterOptions`;
+            ``max_event_size`` as :class:`~sseadapt.SSEParser`).
     """
 
     def __init__(

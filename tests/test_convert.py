@@ -269,6 +269,35 @@ def test_non_text_policy() -> None:
     assert pipeline.data_to_send().endswith(b'"type": "api_error", "message": "conversion refused: \'tool_use\' block has no completions-2023-06-01 form"}}\n\n')
 
 
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"include_usage": "no"}, "include_usage must be a bool, not str"),  # a truthy string included usage
+        ({"include_usage": 1}, "include_usage must be a bool, not int"),
+        ({"clock": 5}, "clock must be callable, not int"),  # a TypeError out of receive_data, mid-stream
+        ({"log_id_factory": "abc"}, "log_id_factory must be callable, not str"),
+    ],
+)
+def test_options_of_the_wrong_type_are_refused_at_construction(options: dict[str, Any], message: str) -> None:
+    for target in ("openai", "legacy"):
+        with pytest.raises(TypeError) as caught:
+            Pipeline("messages", target, **options)
+        assert str(caught.value) == message
+
+
+def test_what_an_injected_clock_or_log_id_factory_returns_is_checked() -> None:
+    # Before: "created":"x" in every OpenAI chunk, and "log_id": 5 in legacy events.
+    raw = (FIXTURES / "v2023-06-01_messages_text-only.sse").read_bytes()
+    with pytest.raises(TypeError, match=r"^clock\(\) must return an int, not str$"):
+        convert_bytes(raw, "messages", "openai", clock=lambda: "x")  # type: ignore[arg-type,return-value]
+    with pytest.raises(TypeError, match=r"^clock\(\) must return an int, not bool$"):
+        convert_bytes(raw, "messages", "openai", clock=lambda: True)
+    legacy = (FIXTURES / "v2023-06-01_text-completion_incremental_ping.sse").read_bytes()
+    with pytest.raises(TypeError, match=r"^log_id_factory\(\) must return a str, not int$"):
+        convert_bytes(legacy, "completions", "legacy", log_id_factory=lambda: 5)  # type: ignore[arg-type,return-value]
+    assert b'"log_id": "L"' in convert_bytes(legacy, "completions", "legacy", log_id_factory=lambda: "L")
+
+
 def test_unsupported_pair() -> None:
     with pytest.raises(ValueError, match="no converter from completions-2023-06-01 to messages"):
         Pipeline("completions", "messages")
