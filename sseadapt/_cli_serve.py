@@ -12,7 +12,9 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from ._cli_types import number
-from ._events import json_from_wire
+from ._errors import SSEAdaptError, UpstreamError
+from ._events import Dialect
+from ._machines import StreamReader
 from ._requests import DEFAULT_MODEL
 
 if TYPE_CHECKING:
@@ -70,8 +72,9 @@ def register(sub: Any) -> None:
     demo = sub.add_parser(
         "demo",
         help="offline end to end demo: a legacy request through the proxy to the built-in upstream",
-        description="Starts the built-in upstream and the proxy on loopback ports, sends a legacy (2023-01-01) "
-        "streaming request through the proxy, prints the legacy stream as it arrives, and exits.",
+        description="Starts the built-in upstream and the proxy on loopback ports, sends a legacy (2023-01-01, "
+        "or --version's) streaming request through the proxy, prints the stream as it arrives, checks it as "
+        "the client's dialect (complete, or ending with its error shape), and exits.",
     )
     demo.add_argument("--delay", type=number(float, zero_ok=True), default=0.05, help="seconds between upstream events (default 0.05)")
     demo.add_argument("--fault", default=None, choices=_FAULTS, help="inject an upstream fault")
@@ -212,30 +215,41 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             headers = {"Anthropic-Version": args.client_version, "X-API-Key": "sk-demo-not-a-real-key",
                        "Accept": "application/json", "Anthropic-SDK": "anthropic-python/0.2.10"}
             started = time.monotonic()
-            events, last, status = 0, "", 0
+            events, status = 0, 0
+            # The client's stream, checked as its dialect (complete, or its error shape).
+            reader = StreamReader(Dialect.LEGACY if args.client_version == "2023-01-01" else Dialect.COMPLETIONS)
             with httpx.Client(timeout=httpx.Timeout(30.0), trust_env=False) as client:
                 with client.stream("POST", proxy.url + "/v1/complete", json=body, headers=headers) as response:
                     status = response.status_code
                     print(f"# HTTP {status} {response.headers.get('content-type')}", file=out, flush=True)
                     for line in response.iter_lines():
                         print(line, file=out, flush=True)
-                        if line.startswith("data: "):
-                            events += 1
-                            last = line[6:]
+                        reader.receive_data(line.encode() + b"\n")
+                        events += line.startswith("data: ")
     elapsed = time.monotonic() - started
     if status != 200:
         print(f"# the proxy answered HTTP {status} in the client's error shape ({elapsed:.2f}s)", file=out)
         return 0 if args.fault else 1
-    ended = "data: [DONE]" if last == "[DONE]" else "the error shape" if _is_error(last) else "no terminal (unexpected)"
+    ended = _how_it_ended(reader)
     print(f"# {events} events in {elapsed:.2f}s; the stream ended with {ended}", file=out)
     if args.fault:
         return 0 if ended == "the error shape" else 1
-    return 0 if last == "[DONE]" else 1
+    return 0 if ended in _COMPLETE_ENDINGS.values() else 1
 
 
-def _is_error(data: str) -> bool:
+#: How each dialect's complete stream ends, as the demo reports it.
+_COMPLETE_ENDINGS = {Dialect.LEGACY: "data: [DONE]", Dialect.COMPLETIONS: "its final completion event"}
+
+
+def _how_it_ended(reader: StreamReader) -> str:
+    """End ``reader``'s input and say how the stream ended: complete, with the
+    error shape, or otherwise (what was wrong)."""
+    reader.receive_data(b"")
     try:
-        payload = json_from_wire(data)
-    except ValueError:
-        return False
-    return isinstance(payload, dict) and ("error" in payload or payload.get("exception") is not None)
+        for _ in reader.events():
+            pass
+    except UpstreamError:
+        return "the error shape"
+    except SSEAdaptError as exc:
+        return f"no terminal (unexpected: {exc})"
+    return _COMPLETE_ENDINGS[reader.dialect]

@@ -41,6 +41,22 @@ def test_demo_with_faults(fault: str) -> None:
     assert "error" in proc.stdout
 
 
+@pytest.mark.parametrize("upstream_api", ["messages", "complete"])
+def test_demo_for_a_2023_06_01_client_checks_that_dialects_end(upstream_api: str) -> None:
+    # It looked for data: [DONE] whatever the version: a complete 2023-06-01
+    # stream was reported as "no terminal (unexpected)" and exit 1.
+    args = [sys.executable, "-m", "sseadapt", "demo", "--delay", "0", "--version", "2023-06-01", "--upstream-api", upstream_api]
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    events = list(iter_events([proc.stdout.encode()]))
+    assert {e.event for e in events} <= {"completion", "ping"}  # named 2023-06-01 events, no [DONE]
+    assert "".join(json.loads(e.data)["completion"] for e in events if e.event == "completion") == DEFAULT_TEXT
+    assert proc.stdout.rstrip().endswith("the stream ended with its final completion event")
+    faulty = subprocess.run([*args, "--fault", "error"], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert faulty.returncode == 0, faulty.stdout + faulty.stderr
+    assert faulty.stdout.rstrip().endswith("the stream ended with the error shape")
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
