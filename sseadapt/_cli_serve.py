@@ -6,7 +6,6 @@ import argparse
 import gc
 import logging
 import os
-import socket
 import sys
 import time
 from typing import TYPE_CHECKING, Any
@@ -119,18 +118,20 @@ def _cmd_proxy(args: argparse.Namespace) -> int:
         import uvicorn
 
         from .proxy import ProxyApp, ProxyConfig
-        from .serve import ServerThread
+        from .serve import ServerThread, _bind_socket
         from .upstream import DemoUpstream
     except ImportError as exc:
         print(_MISSING_EXTRA.format(cmd="proxy", exc=exc), file=sys.stderr)
         return 2
     _configure_logging(args.log_level)
     host, port = args.listen
-    refused = _cannot_listen(host, port)
-    if refused:
-        # uvicorn would log it and exit 3 (this CLI's "error event" code), after
-        # the "proxy on" line had been printed.
-        print(f"sseadapt proxy: cannot listen on {host}:{port}: {refused}", file=sys.stderr)
+    try:
+        # Bound and closed again, so that an address that cannot be served is a
+        # usage error before anything starts: uvicorn would log it and exit 3
+        # (this CLI's "error event" code), after the "proxy on" line.
+        _bind_socket(host, port).close()
+    except OSError as exc:
+        print(f"sseadapt proxy: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     builtin = None
     upstream = args.upstream
@@ -173,22 +174,6 @@ def _cmd_proxy(args: argparse.Namespace) -> int:
         if builtin is not None:
             builtin.stop()
     return 0
-
-
-def _cannot_listen(host: str, port: int) -> str:
-    """Why ``host:port`` cannot be bound as uvicorn binds it, or "" if it can.
-
-    Checked by binding and closing a socket, so that a port in use, a port
-    the user may not bind or a host that is not an address here is a usage
-    error before anything is printed or started.
-    """
-    try:
-        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            probe.bind((host, port))
-    except OSError as exc:
-        return exc.strerror or str(exc)
-    return ""
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:

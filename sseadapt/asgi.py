@@ -253,10 +253,7 @@ class _ConvertingSend:
         without its last body message): the input ends there, so the client
         gets the text so far and then its dialect's error shape."""
         if self._mode == "stream" and not self._stream_ended:
-            assert self._pipeline is not None
-            self._stream_ended = True
-            self._pipeline.receive_data(b"")
-            await self._send({"type": "http.response.body", "body": self._pipeline.data_to_send(), "more_body": False})
+            await self._on_body({"type": "http.response.body", "body": b"", "more_body": False})
 
     async def _send_json(self, raw: bytes) -> None:
         status = self._start["status"]

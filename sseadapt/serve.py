@@ -21,6 +21,23 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 __all__ = ["ServerThread"]
 
 
+def _bind_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host:port`` as uvicorn binds one (IPv6 when the
+    host has a colon, ``SO_REUSEADDR``); closed again if the bind fails.
+
+    Raises:
+        OSError: the address cannot be bound (in use, not here, not allowed).
+    """
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 class ServerThread:
     """An ASGI app served by uvicorn on ``host:port`` in a daemon thread.
 
@@ -36,14 +53,7 @@ class ServerThread:
 
     def __init__(self, app: Any, *, host: str = "127.0.0.1", port: int = 0, graceful_timeout: int = 5, **config: Any) -> None:
         self.app = app
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        self._sock = socket.socket(family, socket.SOCK_STREAM)
-        try:
-            self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            self._sock.bind((host, port))
-        except OSError:
-            self._sock.close()
-            raise
+        self._sock = _bind_socket(host, port)
         self.host, self.port = host, self._sock.getsockname()[1]
         config.setdefault("log_level", "warning")
         config.setdefault("lifespan", "on")
