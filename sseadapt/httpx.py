@@ -28,6 +28,8 @@ context managers yielding an :class:`EventSource` whose ``iter_sse()`` /
 ``aiter_sse()`` yield :class:`~sseadapt.ServerSentEvent` (``.event``,
 ``.data``, ``.id``, ``.retry``, ``.json()``). A response that is not
 ``text/event-stream`` raises :class:`SSEError` (an ``httpx.TransportError``).
+The request carries ``Accept: text/event-stream`` and ``Cache-Control:
+no-store`` unless the caller's headers name either (in any case).
 """
 
 from __future__ import annotations
@@ -301,9 +303,13 @@ class EventSource:
 
 
 def _sse_headers(kwargs: dict[str, Any]) -> dict[str, Any]:
-    headers = dict(kwargs.pop("headers", None) or {})
-    headers.setdefault("Accept", "text/event-stream")
-    headers.setdefault("Cache-Control", "no-store")
+    # httpx.Headers keeps repeated names and matches names ignoring case: a
+    # caller's "accept" or "cache-control" wins, and none of their headers is lost.
+    headers = httpx.Headers(kwargs.pop("headers", None))
+    if "accept" not in headers:
+        headers["Accept"] = "text/event-stream"
+    if "cache-control" not in headers:
+        headers["Cache-Control"] = "no-store"
     kwargs["headers"] = headers
     return kwargs
 

@@ -121,6 +121,30 @@ def test_connect_sse_helpers(serve: Callable[..., Any]) -> None:
                 list(source.iter_sse())
 
 
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        (None, [("accept", "text/event-stream"), ("cache-control", "no-store")]),
+        # A caller's own choice wins, whatever the case of its name (it was sent twice).
+        ({"accept": "application/json"}, [("accept", "application/json"), ("cache-control", "no-store")]),
+        (httpx.Headers({"Cache-Control": "max-age=0"}), [("cache-control", "max-age=0"), ("accept", "text/event-stream")]),
+        # Repeated names survive (a dict kept only the last).
+        ([("x-a", "1"), ("x-a", "2")], [("x-a", "1"), ("x-a", "2"), ("accept", "text/event-stream"), ("cache-control", "no-store")]),
+    ],
+)
+def test_connect_sse_request_headers(headers: Any, expected: list[tuple[str, str]]) -> None:
+    sent: list[list[tuple[str, str]]] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append([(k, v) for k, v in request.headers.multi_items() if k in ("accept", "cache-control", "x-a")])
+        return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=b"data: x\n\n")
+
+    with httpx.Client(transport=httpx.MockTransport(answer)) as client:
+        with connect_sse(client, "GET", "http://127.0.0.1/", headers=headers) as source:
+            assert [e.data for e in source.iter_sse()] == ["x"]
+    assert sent == [expected]
+
+
 @pytest.mark.parametrize("anyio_backend", ["asyncio", "trio"])
 @pytest.mark.anyio
 async def test_aconnect_sse(serve: Callable[..., Any], anyio_backend: str) -> None:
