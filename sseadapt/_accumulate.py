@@ -38,6 +38,7 @@ from ._events import (
     json_from_wire,
 )
 from ._machines import StreamMachine, StreamReader
+from ._sse import _refuse_whole_stream
 
 __all__ = [
     "CompletionResult",
@@ -216,7 +217,10 @@ def accumulate(
 
     Raises:
         SSEAdaptError: the stream is malformed, incomplete or reported an error.
+        TypeError: a whole stream (``bytes`` or ``str``) passed instead of an
+            iterable of chunks.
     """
+    _refuse_whole_stream(chunks, "accumulate()")
     reader = StreamReader(dialect)
     acc: Union[CompletionAccumulator, MessageAccumulator] = (
         MessageAccumulator() if reader.dialect is Dialect.MESSAGES else CompletionAccumulator(reader.dialect)

@@ -38,7 +38,7 @@ from ._errors import (
 )
 from ._events import Dialect
 from ._machines import StreamReader
-from ._sse import DEFAULT_MAX_EVENT_SIZE, _as_bytes
+from ._sse import DEFAULT_MAX_EVENT_SIZE, _as_bytes, _refuse_whole_stream
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -210,8 +210,10 @@ def convert_iter(
 
     Raises:
         ValueError, TypeError: at the call, not at the first ``next()``: an
-            unsupported pair or option.
+            unsupported pair or option, or a whole stream (``bytes`` or ``str``)
+            passed instead of an iterable of chunks.
     """
+    _refuse_whole_stream(chunks, "convert_iter()")
     return _converted(Pipeline(source, target, **options), chunks)
 
 

@@ -1096,6 +1096,16 @@ def _as_bytes(data: object, caller: str) -> bytes:
         return view.tobytes()
 
 
+def _refuse_whole_stream(chunks: object, caller: str) -> None:
+    """Refuse a stream passed where an iterable of chunks belongs: iterating
+    ``bytes`` yields ints and a ``str`` one-character strings, so the chunk
+    check would blame an ``int`` the caller never passed."""
+    if isinstance(chunks, (bytes, bytearray, memoryview, str)):
+        kind = type(chunks).__name__
+        wrap = "[text.encode()]" if isinstance(chunks, str) else "[data]"
+        raise TypeError(f"{caller} takes an iterable of byte chunks, not one {kind}: pass {wrap}")
+
+
 def _plain_crlf_tail(tail: bytes, limit: int) -> bool:
     """Whether the unterminated end of a CRLF read (what follows its last
     ``\\r\\n\\r\\n``) can be held as received: every line break in it a CRLF
@@ -1145,8 +1155,10 @@ def iter_events(
     iterable is. Chunks may be any bytes-like objects (copied if not
     ``bytes``). Raises what :meth:`SSEParser.next_event` raises, after the
     events before it, and :class:`~sseadapt.LocalProtocolError` for a chunk
-    that is not bytes-like.
+    that is not bytes-like; ``TypeError`` at the call for a whole stream
+    (``bytes`` or ``str``) passed instead of an iterable of chunks.
     """
+    _refuse_whole_stream(chunks, "iter_events()")
     # The events of each chunk come out of a C iterator: no generator step per event.
     return chain.from_iterable(_event_batches(chunks, max_event_size))
 

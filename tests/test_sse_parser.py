@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterable, Iterator
+import re
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 
 import pytest
 from hypothesis import given, settings
@@ -16,7 +17,9 @@ from sseadapt import (
     LocalProtocolError,
     ServerSentEvent,
     SSEParser,
+    accumulate,
     aiter_events,
+    convert_iter,
     iter_events,
 )
 
@@ -1030,6 +1033,22 @@ def test_chunks_that_are_not_bytes_are_refused(chunk: object) -> None:
     assert next(events) == ServerSentEvent(data="a")  # the events before it come out first
     with pytest.raises(LocalProtocolError, match=rf"^iter_events\(\) takes bytes, not {name}\b"):
         next(events)
+
+
+@pytest.mark.parametrize("whole", [b"data: a\n\n", bytearray(b"data: a\n\n"), memoryview(b"data: a\n\n"), "data: a\n\n"], ids=lambda w: type(w).__name__)
+def test_a_whole_stream_for_the_chunks_is_refused_at_the_call(whole: object) -> None:
+    # Iterating bytes yields ints: the chunk check said "takes bytes, not int".
+    kind = type(whole).__name__
+    calls: dict[str, Callable[[], object]] = {
+        "iter_events()": lambda: iter_events(whole),  # type: ignore[arg-type]
+        "convert_iter()": lambda: convert_iter(whole, "messages", "legacy"),  # type: ignore[arg-type]
+        "accumulate()": lambda: accumulate("messages", whole),  # type: ignore[arg-type]
+    }
+    for caller, call in calls.items():
+        with pytest.raises(TypeError, match=rf"^{re.escape(caller)} takes an iterable of byte chunks, not one {kind}: pass \[") as info:
+            call()
+        assert ("[text.encode()]" in str(info.value)) == isinstance(whole, str)
+    assert list(iter_events([whole if isinstance(whole, bytes) else b"data: a\n\n"])) == [ServerSentEvent(data="a")]
 
 
 def test_a_released_memoryview_is_refused() -> None:
