@@ -13,7 +13,9 @@ lets 2023-01-01 and 2023-06-01 Text Completions clients use it unchanged:
   translates the request (D10) and sends it there, and converts the answer
   to the client's dialect.
 * Streams are converted chunk by chunk as the app sends them (no buffering);
-  non-streaming JSON answers and error bodies are translated (D13). The app
+  non-streaming JSON answers and error bodies are translated (D13). The
+  app's response headers are kept, but for those describing the body (a
+  converted stream gets ``SSE_HEADERS``' content type and caching). The app
   is asked for ``accept-encoding: identity``; a stream, JSON answer or error
   it compresses anyway cannot be read, and the client gets 502 ``api_error``,
   as for a JSON answer or error body over 16 MiB.
@@ -54,6 +56,9 @@ __all__ = ["SSEAdaptMiddleware"]
 
 #: Largest non-streaming answer or error body translated (502 above).
 _MAX_BUFFERED = 16 * 1024 * 1024
+#: App response headers a converted stream does not keep: its framing and the
+#: ones ``SSE_HEADERS`` sets.
+_STREAM_REPLACES = frozenset({b"content-length", b"content-encoding", b"transfer-encoding"} | {k for k, _ in SSE_HEADERS})
 
 
 class SSEAdaptMiddleware:
@@ -216,7 +221,9 @@ class _ConvertingSend:
             await _reply(self._send, 502, error_body(self._client, "api_error", reason))
         elif self._mode == "stream":
             self._pipeline = Pipeline(self._source, self._client, **self._options)
-            kept = [(k, v) for k, v in message.get("headers", []) if k.lower() in (b"request-id",)]
+            # The app's own headers (request-id, rate limits, CORS, cookies) stay;
+            # those describing the body are replaced by the converted stream's.
+            kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in _STREAM_REPLACES]
             await self._send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS + kept})
 
     async def _on_body(self, message: Message) -> None:

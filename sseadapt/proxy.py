@@ -25,8 +25,12 @@ any other path (``/v1/messages`` …)
 Failures (D4, D7, D13)
 ----------------------
 
-* An upstream HTTP error keeps its status and ``request-id``; its body is
-  translated into the client's error shape.
+* An upstream HTTP error keeps its status; its body is translated into the
+  client's error shape.
+* Every answer given after the upstream's carries the upstream's
+  ``request-id``, its retry advice (``x-should-retry``, ``retry-after-ms``,
+  ``retry-after``, which current SDKs follow) and its ``anthropic-*`` headers
+  (rate limits); other upstream headers are not relayed.
 * Upstream unreachable -> 502; connect or read timeout before the response -> 504;
   both in the client's error shape. More concurrent upstream requests than
   ``max_upstream_connections``: the next waits up to ``connect_timeout`` for
@@ -63,7 +67,7 @@ import json
 import logging
 import time
 import urllib.parse
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, Union
 
 import anyio
@@ -102,6 +106,23 @@ _MAX_JSON_RESPONSE = 64 * 1024 * 1024
 # so streams are spread over small pools, each an httpx client.
 _STREAMS_PER_POOL = 32
 _MAX_POOLS = 32
+
+
+_Headers = Sequence[tuple[bytes, bytes]]
+# Upstream response headers a client acts on, relayed on every answer the
+# proxy gives after the upstream's: the request id (D13), the retry advice
+# current SDKs follow (x-should-retry, retry-after-ms, retry-after) and the
+# API's own anthropic-* headers (rate limits, organization).
+_RELAYED_NAMES = frozenset({b"request-id", b"retry-after", b"retry-after-ms", b"x-should-retry"})
+
+
+def _relayed_headers(response: httpx.Response) -> list[tuple[bytes, bytes]]:
+    relayed = []
+    for name, value in response.headers.raw:
+        name = name.lower()  # ASGI wants lower-case names
+        if name in _RELAYED_NAMES or name.startswith(b"anthropic-"):
+            relayed.append((name, value))
+    return relayed
 
 
 def _positive(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -309,10 +330,8 @@ class ProxyApp:
             raise AssertionError(f"refusing upstream URL for another origin: {url}")  # defence in depth
         return url
 
-    async def _reply(self, send: Send, status: int, body: bytes, *, request_id: Union[str, None] = None, content_type: bytes = b"application/json") -> None:
-        headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
-        if request_id:
-            headers.append((b"request-id", request_id.encode("latin-1", "replace")))
+    async def _reply(self, send: Send, status: int, body: bytes, *, relayed: _Headers = (), content_type: bytes = b"application/json") -> None:
+        headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode()), *relayed]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
@@ -464,26 +483,26 @@ class ProxyApp:
             return
         try:
             stats["upstream_s"] = time.monotonic() - started
-            request_id = response.headers.get("request-id")
+            relayed = _relayed_headers(response)
             is_sse = "text/event-stream" in response.headers.get("content-type", "").lower()  # media types ignore case
             converted = request.url.path == "/v1/complete" or client_dialect is not Dialect.MESSAGES
             if response.status_code != 200:
                 if converted or request.url.path == "/v1/messages":
                     body = await self._read_limited(response, _READ_ERROR_BODY)
                     translated = upstream_error_body(client_dialect, response.status_code, body)
-                    await self._reply(send, response.status_code, translated, request_id=request_id)
+                    await self._reply(send, response.status_code, translated, relayed=relayed)
                 else:
-                    await self._relay_raw(response, send, request_id)
+                    await self._relay_raw(response, send, relayed)
             elif source is None or (not converted and not is_sse):
-                await self._relay_raw(response, send, request_id)
+                await self._relay_raw(response, send, relayed)
             elif streaming != is_sse:
                 ctype = response.headers.get("content-type") or "no content type"
                 asked = "a stream request" if streaming else "a request without stream"
-                await self._reply(send, 502, error_body(client_dialect, "api_error", f"upstream answered {asked} with {ctype}"), request_id=request_id)
+                await self._reply(send, 502, error_body(client_dialect, "api_error", f"upstream answered {asked} with {ctype}"), relayed=relayed)
             elif not streaming:
-                await self._relay_json(response, send, client_dialect, source, request_id)
+                await self._relay_json(response, send, client_dialect, source, relayed)
             else:
-                await self._relay_stream(response, send, stats, client_dialect, source, request_id)
+                await self._relay_stream(response, send, stats, client_dialect, source, relayed)
         finally:
             await response.aclose()
 
@@ -500,10 +519,8 @@ class ProxyApp:
             pass
         return b"".join(chunks)[:limit]
 
-    async def _relay_raw(self, response: httpx.Response, send: Send, request_id: Union[str, None]) -> None:
-        headers = [(b"content-type", response.headers.get("content-type", "application/octet-stream").encode("latin-1"))]
-        if request_id:
-            headers.append((b"request-id", request_id.encode("latin-1", "replace")))
+    async def _relay_raw(self, response: httpx.Response, send: Send, relayed: _Headers) -> None:
+        headers = [(b"content-type", response.headers.get("content-type", "application/octet-stream").encode("latin-1")), *relayed]
         await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
         try:
             async for chunk in response.aiter_bytes():
@@ -512,26 +529,26 @@ class ProxyApp:
             pass  # the body ends short; HTTP framing tells the client
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
-    async def _relay_json(self, response: httpx.Response, send: Send, client_dialect: Dialect, source: Dialect, request_id: Union[str, None]) -> None:
+    async def _relay_json(self, response: httpx.Response, send: Send, client_dialect: Dialect, source: Dialect, relayed: _Headers) -> None:
         raw = await self._read_limited(response, _MAX_JSON_RESPONSE + 1)
         if len(raw) > _MAX_JSON_RESPONSE:
             reason = f"upstream answer is larger than {_MAX_JSON_RESPONSE} bytes, the most sseadapt translates"
-            await self._reply(send, 502, error_body(client_dialect, "api_error", reason), request_id=request_id)
+            await self._reply(send, 502, error_body(client_dialect, "api_error", reason), relayed=relayed)
             return
         try:
             answer = json_from_wire(raw)
         except ValueError:
-            await self._reply(send, 502, error_body(client_dialect, "api_error", "upstream answered with invalid JSON"), request_id=request_id)
+            await self._reply(send, 502, error_body(client_dialect, "api_error", "upstream answered with invalid JSON"), relayed=relayed)
             return
         if not isinstance(answer, dict):
-            await self._reply(send, 502, error_body(client_dialect, "api_error", "upstream answered with JSON that is not an object"), request_id=request_id)
+            await self._reply(send, 502, error_body(client_dialect, "api_error", "upstream answered with JSON that is not an object"), relayed=relayed)
             return
         try:
             translated = translate_answer(answer, source, client_dialect)
         except UntranslatableAnswer as exc:
-            await self._reply(send, 502, error_body(client_dialect, "api_error", f"upstream answer cannot be translated: {exc}"), request_id=request_id)
+            await self._reply(send, 502, error_body(client_dialect, "api_error", f"upstream answer cannot be translated: {exc}"), relayed=relayed)
             return
-        await self._reply(send, 200, json.dumps(translated, ensure_ascii=False).encode(), request_id=request_id)
+        await self._reply(send, 200, json.dumps(translated, ensure_ascii=False).encode(), relayed=relayed)
 
     async def _relay_stream(
         self,
@@ -540,7 +557,7 @@ class ProxyApp:
         stats: dict[str, Any],
         client_dialect: Dialect,
         source: Dialect,
-        request_id: Union[str, None],
+        relayed: _Headers,
     ) -> None:
         cfg = self.config
         pipeline = Pipeline(
@@ -549,9 +566,7 @@ class ProxyApp:
             max_event_size=cfg.max_event_size,
             ping=cfg.legacy_ping if client_dialect is Dialect.LEGACY else "default",
         )
-        headers = list(SSE_HEADERS)
-        if request_id:
-            headers.append((b"request-id", request_id.encode("latin-1", "replace")))
+        headers = [*SSE_HEADERS, *relayed]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         logger.debug("stream.started source=%s client=%s", source.value, client_dialect.value)
         upstream_chunks = response.aiter_bytes()  # one iterator: the drain below continues it

@@ -47,6 +47,16 @@ MESSAGES_HEAD = (
 )
 
 
+async def read_request_body(receive: Any) -> bytes:
+    """For an ASGI test upstream: the whole request body."""
+    body = b""
+    while True:
+        message = await receive()
+        body += bytes(message.get("body", b""))
+        if not message.get("more_body"):
+            return body
+
+
 async def start_sse_response(receive: Any, send: Any) -> None:
     """For an ASGI test upstream: take the whole request, answer 200 ``text/event-stream``."""
     while (await receive()).get("more_body"):

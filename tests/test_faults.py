@@ -23,7 +23,7 @@ from sseadapt import iter_events
 from sseadapt.proxy import ProxyApp, ProxyConfig
 from sseadapt.serve import ServerThread
 
-from .helpers import FIXTURES
+from .helpers import FIXTURES, read_request_body
 
 FIXTURE = (FIXTURES / "v2023-06-01_messages_text-only.sse").read_bytes()
 BOUNDARIES = [i + 2 for i in range(len(FIXTURE)) if FIXTURE[i : i + 2] == b"\n\n"]
@@ -54,12 +54,7 @@ class FaultyUpstream:
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await read_request_body(receive)
         scenario = (json.loads(body).get("metadata") or {}).get("user_id", "ok")
         kind, _, arg = scenario.partition(":")
         if kind == "bad-answer":

@@ -418,3 +418,33 @@ def test_middleware_leaves_other_routes_alone(serve: Callable[..., Any]) -> None
     response = httpx.post(server.url + "/v1/messages", json={**BODY, "max_tokens": 5})
     assert list(iter_events([response.content]))[-1].event == "message_stop"
     assert httpx.get(server.url + "/nope").status_code == 404
+
+
+def test_a_converted_stream_keeps_the_apps_own_headers(serve: Callable[..., Any]) -> None:
+    # Only request-id was kept: rate limits, CORS and cookies set by the app (or a
+    # middleware inside this one) vanished from converted streams but not from JSON answers.
+    own = [
+        (b"request-id", b"req_app_1"),
+        (b"anthropic-ratelimit-requests-remaining", b"9"),
+        (b"access-control-allow-origin", b"https://example.test"),
+        (b"set-cookie", b"a=1"),
+        (b"set-cookie", b"b=2"),
+    ]
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        while (await receive()).get("more_body"):
+            pass
+        body_headers = [(b"content-type", b"Text/Event-Stream"), (b"cache-control", b"private"), (b"content-length", str(len(COMPLETIONS_FIXTURE)).encode())]
+        await send({"type": "http.response.start", "status": 200, "headers": [*body_headers, *own]})
+        await send({"type": "http.response.body", "body": COMPLETIONS_FIXTURE})
+
+    server = serve(SSEAdaptMiddleware(app), lifespan="off")
+    response = httpx.post(server.url + "/v1/complete", json=BODY, headers={"anthropic-version": "2023-01-01"}, timeout=30)
+    assert legacy_completions(response.content)[-1] == " Hello! My name is Claude."
+    got = [(k.lower(), v) for k, v in response.headers.raw if k.lower() not in (b"date", b"server", b"transfer-encoding")]
+    assert got == [
+        (b"content-type", b"text/event-stream; charset=utf-8"),
+        (b"cache-control", b"no-cache"),
+        (b"x-accel-buffering", b"no"),
+        *own,
+    ]

@@ -27,7 +27,7 @@ from sseadapt.proxy import DEFAULT_MODEL, ProxyApp, ProxyConfig
 from sseadapt.upstream import DEFAULT_TEXT, DemoUpstream
 
 from .clients import run_client
-from .helpers import COMPLETIONS_FIXTURE, MESSAGES_HEAD, answering_app, start_sse_response
+from .helpers import COMPLETIONS_FIXTURE, FIXTURES, MESSAGES_HEAD, answering_app, read_request_body, start_sse_response
 
 LEGACY_HEADERS = {"anthropic-version": "2023-01-01", "x-api-key": "sk-ant-SECRET-KEY-123", "accept": "application/json"}
 LEGACY_BODY = {"prompt": "\n\nHuman: Hello!\n\nAssistant:", "model": "claude-v1", "max_tokens_to_sample": 100, "stream": True}
@@ -298,6 +298,86 @@ def test_stall_hits_idle_timeout(serve: Callable[..., Any]) -> None:
     last = json.loads(datas(raw)[-1])
     assert last["error"]["type"] == "timeout_error"
     assert "[DONE]" not in datas(raw)
+
+
+# Headers a client acts on, as an upstream may spell them, and two it must not get.
+_ADVICE = [
+    (b"request-id", b"req_up_1"),
+    (b"retry-after", b"7"),
+    (b"retry-after-ms", b"7000"),
+    (b"x-should-retry", b"false"),
+    (b"Anthropic-RateLimit-Requests-Remaining", b"0"),
+]
+_NOT_RELAYED = [(b"set-cookie", b"session=upstream"), (b"x-upstream-internal", b"1")]
+_MESSAGES_FIXTURE = (FIXTURES / "v2023-06-01_messages_text-only.sse").read_bytes()
+_MESSAGE = {"type": "message", "id": "msg_1", "model": "m", "role": "assistant", "content": [{"type": "text", "text": "Hi"}], "stop_reason": "end_turn"}
+
+
+def advising_upstream(status: int) -> tuple[Callable[..., Any], list[str]]:
+    """An upstream answering every request with ``status`` (an overloaded
+    error) or 200 (a Messages stream, a message, or a model list), always with
+    the headers above; and the paths it was asked for."""
+    paths: list[str] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        body = await read_request_body(receive)
+        paths.append(scope["path"])
+        if status != 200:
+            content_type, answer = b"application/json", json.dumps({"type": "error", "error": {"type": "overloaded_error", "message": "busy"}}).encode()
+        elif scope["path"] == "/v1/models":
+            content_type, answer = b"application/json", b'{"data": []}'
+        elif json.loads(body).get("stream"):
+            content_type, answer = b"text/event-stream", _MESSAGES_FIXTURE
+        else:
+            content_type, answer = b"application/json", json.dumps(_MESSAGE).encode()
+        headers = [(b"content-type", content_type), *_ADVICE, *_NOT_RELAYED]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": answer})
+
+    return app, paths
+
+
+@pytest.mark.parametrize("status", [529, 200])
+def test_upstream_request_id_retry_advice_and_rate_limits_reach_the_client(serve: Callable[..., Any], status: int) -> None:
+    # Only request-id was relayed: a current SDK retried what the upstream said not to retry,
+    # and rate-limit headers never reached anyone.
+    app, _ = advising_upstream(status)
+    _, proxy, _ = start_pair(serve, app)
+    messages_body = {"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": "Hi"}]}
+    requests = [
+        ("POST", "/v1/complete", LEGACY_BODY, LEGACY_HEADERS),
+        ("POST", "/v1/complete", {**LEGACY_BODY, "stream": False}, LEGACY_HEADERS),
+        ("POST", "/v1/complete", LEGACY_BODY, {**LEGACY_HEADERS, "anthropic-version": "2023-06-01"}),
+        ("POST", "/v1/messages", {**messages_body, "stream": True}, {"anthropic-version": "2023-06-01"}),
+        ("POST", "/v1/messages", messages_body, {"anthropic-version": "2023-06-01"}),
+        ("GET", "/v1/models", None, {"anthropic-version": "2023-06-01"}),
+    ]
+    with httpx.Client(timeout=30, trust_env=False) as client:
+        for method, path, body, headers in requests:
+            response = client.request(method, proxy.url + path, json=body, headers=headers)
+            assert response.status_code == status, (path, body)
+            got = [(k.lower(), v) for k, v in response.headers.raw if k.lower() not in (b"date", b"server", b"content-type", b"content-length", b"transfer-encoding", b"cache-control", b"x-accel-buffering")]
+            assert got == [(k.lower(), v) for k, v in _ADVICE], (path, body)
+            if status == 200 and path == "/v1/complete" and body is not None and body["stream"]:
+                last = datas(response.content)[-1]  # the stream was converted, to its end
+                if headers is LEGACY_HEADERS:
+                    assert last == "[DONE]"
+                else:
+                    assert json.loads(last)["stop_reason"] == "stop_sequence"
+
+
+@pytest.mark.clients
+def test_current_anthropic_sdk_follows_the_upstreams_retry_advice(serve: Callable[..., Any]) -> None:
+    anthropic = pytest.importorskip("anthropic")
+    app, paths = advising_upstream(529)  # x-should-retry: false
+    _, proxy, _ = start_pair(serve, app)
+    client = anthropic.Anthropic(api_key="sk-test", base_url=proxy.url, max_retries=2)
+    with pytest.raises(anthropic.APIStatusError) as info:
+        client.messages.create(model="m", max_tokens=5, messages=[{"role": "user", "content": "Hi"}])
+    assert info.value.status_code == 529 and info.value.request_id == "req_up_1"
+    assert paths == ["/v1/messages"]  # not retried (three requests when the header was dropped)
 
 
 @pytest.mark.parametrize(
