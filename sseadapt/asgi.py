@@ -56,6 +56,9 @@ __all__ = ["SSEAdaptMiddleware"]
 
 #: Largest non-streaming answer or error body translated (502 above).
 _MAX_BUFFERED = 16 * 1024 * 1024
+#: Request headers the app gets from the middleware instead of the client's.
+_REPLACED = frozenset({b"anthropic-version", b"accept-encoding"})
+_REPLACED_WITH_BODY = _REPLACED | {b"content-length", b"transfer-encoding", b"content-type"}
 #: App response headers a converted stream does not keep: its framing and the
 #: ones ``SSE_HEADERS`` sets.
 _STREAM_REPLACES = frozenset({b"content-length", b"content-encoding", b"transfer-encoding"} | {k for k, _ in SSE_HEADERS})
@@ -114,7 +117,9 @@ class SSEAdaptMiddleware:
             return
 
         inner_scope = dict(scope)
-        inner_headers = [(k, v) for k, v in scope["headers"] if k.lower() not in (b"anthropic-version", b"content-length", b"accept-encoding")]
+        # A rewritten body (app_api="messages") is new JSON of a new length; else the client's framing stays.
+        replaced = _REPLACED_WITH_BODY if self.app_api == "messages" else _REPLACED
+        inner_headers = [(k, v) for k, v in scope["headers"] if k.lower() not in replaced]
         inner_headers.append((b"anthropic-version", b"2023-06-01"))
         inner_headers.append((b"accept-encoding", b"identity"))  # the answer is read as it is sent
         inner_receive = receive
@@ -132,6 +137,7 @@ class SSEAdaptMiddleware:
                 await _reply(send, exc.status, error_body(client, exc.error_type, exc.message))
                 return
             new_body = json.dumps(request).encode()
+            inner_headers.append((b"content-type", b"application/json"))
             inner_headers.append((b"content-length", str(len(new_body)).encode()))
             inner_scope["path"] = "/v1/messages"
             inner_scope["raw_path"] = b"/v1/messages"

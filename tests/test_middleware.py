@@ -18,7 +18,7 @@ from sseadapt.proxy import ProxyApp, ProxyConfig
 from sseadapt.upstream import DEFAULT_TEXT, DemoUpstream
 
 from .clients import run_client
-from .helpers import COMPLETIONS_FIXTURE, FIXTURES, answering_app
+from .helpers import COMPLETIONS_FIXTURE, FIXTURES, answering_app, read_request_body
 
 BODY = {"prompt": "\n\nHuman: Hello!\n\nAssistant:", "model": "claude-v1", "max_tokens_to_sample": 100, "stream": True}
 
@@ -448,3 +448,34 @@ def test_a_converted_stream_keeps_the_apps_own_headers(serve: Callable[..., Any]
         (b"x-accel-buffering", b"no"),
         *own,
     ]
+
+
+@pytest.mark.parametrize("app_api", ["complete", "messages"])
+@pytest.mark.parametrize("chunked", [False, True])
+def test_the_app_gets_framing_headers_that_fit_the_body_it_reads(serve: Callable[..., Any], app_api: str, chunked: bool) -> None:
+    # The client's content-length was dropped even when the body went on unchanged, and a
+    # rewritten (Messages) body kept the client's transfer-encoding and content-type.
+    seen: list[tuple[list[tuple[bytes, bytes]], bytes]] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        body = await read_request_body(receive)
+        seen.append(([(k.lower(), v) for k, v in scope["headers"]], body))
+        answer = MESSAGES_FIXTURE if app_api == "messages" else COMPLETIONS_FIXTURE
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/event-stream")]})
+        await send({"type": "http.response.body", "body": answer})
+
+    server = serve(SSEAdaptMiddleware(app, app_api=app_api), lifespan="off")  # type: ignore[arg-type]
+    sent = json.dumps(BODY).encode()
+    content: Any = iter([sent[:10], sent[10:]]) if chunked else sent
+    response = httpx.post(server.url + "/v1/complete", content=content, headers={"content-type": "text/plain"}, timeout=30)
+    assert legacy_completions(response.content)[-1]
+    [(headers, body)] = seen
+    framing = [(k, v) for k, v in headers if k in (b"content-length", b"transfer-encoding", b"content-type")]
+    if app_api == "messages":
+        assert json.loads(body)["messages"] == [{"role": "user", "content": "Hello!"}]
+        assert sorted(framing) == [(b"content-length", str(len(body)).encode()), (b"content-type", b"application/json")]
+    else:
+        assert body == sent
+        client_framing = (b"transfer-encoding", b"chunked") if chunked else (b"content-length", str(len(sent)).encode())
+        assert sorted(framing) == sorted([(b"content-type", b"text/plain"), client_framing])
+    assert dict(headers)[b"anthropic-version"] == b"2023-06-01"
