@@ -28,8 +28,9 @@ Pure ASGI (no framework); serve it with uvicorn, e.g. ``sseadapt proxy
 from __future__ import annotations
 
 import json
+import math
 import time
-from typing import Any, Final, Literal, Union
+from typing import Any, Final, Literal, Union, get_args
 
 import anyio
 import attrs
@@ -76,6 +77,25 @@ def _event(name: str, data: bytes) -> bytes:
     return b"event: " + name.encode() + b"\ndata: " + data + b"\n\n"
 
 
+def _check_arguments(text: object, delay: object, fault: object, fault_after: object, model: object) -> None:
+    """Refuse at construction what would otherwise fail (or be ignored) per request."""
+    for name, value in (("text", text), ("model", model)):
+        if not isinstance(value, str):
+            raise TypeError(f"DemoUpstream {name} must be a str, not {type(value).__name__}")
+    if not model:
+        raise ValueError("DemoUpstream model must not be empty")
+    if isinstance(delay, bool) or not isinstance(delay, (int, float)):
+        raise TypeError(f"DemoUpstream delay must be a number of seconds, not {type(delay).__name__}")
+    if not 0 <= delay < math.inf:
+        raise ValueError(f"DemoUpstream delay must be a finite number of seconds, 0 or more, not {delay!r}")
+    if isinstance(fault_after, bool) or not isinstance(fault_after, int):
+        raise TypeError(f"DemoUpstream fault_after must be an int, not {type(fault_after).__name__}")
+    if fault_after < 0:
+        raise ValueError(f"DemoUpstream fault_after must be 0 or more, not {fault_after!r}")
+    if fault is not None and fault not in get_args(Fault):
+        raise ValueError(f"DemoUpstream fault must be None or one of {', '.join(get_args(Fault))}, not {fault!r}")
+
+
 class DemoUpstream:
     """The ASGI app. All arguments are keyword-only.
 
@@ -85,6 +105,11 @@ class DemoUpstream:
         fault: a fault to inject (see the module docstring), or ``None``.
         fault_after: tokens sent before the fault.
         model: the model reported when the request names none.
+
+    Raises:
+        TypeError, ValueError: an argument of the wrong type, an unknown
+            fault, a negative or non-finite ``delay``, a negative ``fault_after``,
+            an empty ``model``.
     """
 
     def __init__(
@@ -96,6 +121,7 @@ class DemoUpstream:
         fault_after: int = 3,
         model: str = "claude-sonnet-4-5-20250929",
     ) -> None:
+        _check_arguments(text, delay, fault, fault_after, model)
         self.tokens = [" " + word for word in text.split()] if text.strip() else [""]
         self.tokens[0] = self.tokens[0].lstrip(" ") if not text.startswith(" ") else self.tokens[0]
         self.text = "".join(self.tokens)

@@ -14,7 +14,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, get_args
 
 import anyio
 import httpx
@@ -24,7 +24,7 @@ import sseadapt.proxy
 from sseadapt import Dialect, iter_events
 from sseadapt._requests import UntranslatableAnswer, translate_answer
 from sseadapt.proxy import DEFAULT_MODEL, ProxyApp, ProxyConfig
-from sseadapt.upstream import DEFAULT_TEXT, DemoUpstream
+from sseadapt.upstream import DEFAULT_TEXT, DemoUpstream, Fault
 
 from .clients import run_client
 from .helpers import COMPLETIONS_FIXTURE, FIXTURES, MESSAGES_HEAD, answering_app, read_request_body, start_sse_response
@@ -622,6 +622,33 @@ def test_proxy_config_refuses_settings_it_cannot_work_with(setting: dict[str, An
     name = next(iter(setting))
     with pytest.raises(ValueError, match=f"ProxyConfig.{name} must"):
         ProxyConfig(**{"upstream": "http://127.0.0.1:1", **setting})
+
+
+@pytest.mark.parametrize(
+    ("argument", "error", "message"),
+    [
+        ({"fault": "nope"}, ValueError, "fault must be None or one of error, cut, drop"),  # was served without a fault
+        ({"fault": "status-429"}, ValueError, "fault must be None or one of"),
+        ({"delay": "0.1"}, TypeError, "delay must be a number of seconds, not str"),  # was a 500 per request
+        ({"delay": -1}, ValueError, "delay must be a finite number of seconds, 0 or more"),
+        ({"delay": float("nan")}, ValueError, "delay must be a finite number"),
+        ({"delay": True}, TypeError, "delay must be a number"),
+        ({"fault_after": -1}, ValueError, "fault_after must be 0 or more"),
+        ({"fault_after": 2.5}, TypeError, "fault_after must be an int, not float"),
+        ({"text": b"hi"}, TypeError, "text must be a str, not bytes"),  # was an AttributeError
+        ({"model": ""}, ValueError, "model must not be empty"),
+        ({"model": None}, TypeError, "model must be a str, not NoneType"),
+    ],
+)
+def test_demo_upstream_refuses_arguments_it_cannot_work_with(argument: dict[str, Any], error: type[Exception], message: str) -> None:
+    with pytest.raises(error, match=f"^DemoUpstream {message}"):
+        DemoUpstream(**argument)
+
+
+def test_demo_upstream_takes_every_fault_and_the_edges() -> None:
+    for fault in get_args(Fault):
+        assert DemoUpstream(fault=fault, fault_after=0, delay=0).fault == fault
+    assert DemoUpstream(text="", delay=2).tokens == [""]
 
 
 def test_proxy_config_takes_upstream_urls_with_a_path() -> None:
