@@ -33,6 +33,8 @@ __all__ = [
     "client_dialect_for_complete",
     "legacy_to_messages_request",
     "map_model",
+    "check_default_model",
+    "check_model_map",
     "message_to_completion",
     "completion_to_legacy",
     "translate_answer",
@@ -93,6 +95,19 @@ def client_dialect_for_complete(version: Union[str, None]) -> Dialect:
         f"anthropic-version {version!r} is not supported on /v1/complete; "
         f"supported versions: {', '.join(SUPPORTED_COMPLETE_VERSIONS)}"
     )
+
+
+def check_default_model(value: object, where: str) -> None:
+    """Refuse a D15 default model that is no model name (it would be sent as
+    the model of every request); ``where`` names the setting in the message."""
+    if value is not None and (not isinstance(value, str) or not value):
+        raise ValueError(f"{where} must be a model name or None, not {value!r}")
+
+
+def check_model_map(value: object, where: str) -> None:
+    """Refuse a D15 model map that does not map model names to model names."""
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) and isinstance(v, str) and v for k, v in value.items()):
+        raise ValueError(f"{where} must map model names to model names, not {value!r}")
 
 
 def map_model(model: str, *, default_model: Union[str, None], model_map: Mapping[str, str]) -> str:

@@ -42,6 +42,8 @@ from ._pipeline import Pipeline, PipelineOptions, check_options
 from ._requests import (
     RequestRejected,
     UntranslatableAnswer,
+    check_default_model,
+    check_model_map,
     client_dialect_for_complete,
     error_body,
     legacy_to_messages_request,
@@ -77,7 +79,10 @@ class SSEAdaptMiddleware:
 
     Raises:
         TypeError, ValueError: an option :class:`~sseadapt.Pipeline` would refuse
-            for a conversion the middleware makes (checked here, not per request).
+            for a conversion the middleware makes, an ``app`` that is not
+            callable, a ``default_model`` that is no model name, a ``model_map``
+            not of names to names, a ``max_body_size`` not above 0 (checked
+            here, not per request).
     """
 
     def __init__(
@@ -90,8 +95,15 @@ class SSEAdaptMiddleware:
         max_body_size: int = 10 * 1024 * 1024,
         **pipeline_options: Unpack[PipelineOptions],
     ) -> None:
+        if not callable(app):
+            raise TypeError(f"SSEAdaptMiddleware wraps an ASGI app (a callable), not {type(app).__name__}")
         if app_api not in ("complete", "messages"):
-            raise ValueError("app_api must be 'complete' or 'messages'")
+            raise ValueError(f"SSEAdaptMiddleware app_api must be 'complete' or 'messages', not {app_api!r}")
+        check_default_model(default_model, "SSEAdaptMiddleware default_model")
+        if model_map is not None:
+            check_model_map(model_map, "SSEAdaptMiddleware model_map")
+        if isinstance(max_body_size, bool) or not isinstance(max_body_size, int) or max_body_size <= 0:
+            raise ValueError(f"SSEAdaptMiddleware max_body_size must be an integer above 0, not {max_body_size!r}")
         if app_api == "messages":
             check_options(pipeline_options, [(Dialect.MESSAGES, Dialect.LEGACY), (Dialect.MESSAGES, Dialect.COMPLETIONS)])
         else:

@@ -82,6 +82,8 @@ from ._requests import (
     DEFAULT_MODEL,
     RequestRejected,
     UntranslatableAnswer,
+    check_default_model,
+    check_model_map,
     client_dialect_for_complete,
     error_body,
     legacy_to_messages_request,
@@ -157,13 +159,11 @@ def _http_url(instance: object, attribute: attrs.Attribute[Any], value: object) 
 
 
 def _model_name_or_none(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if value is not None and (not isinstance(value, str) or not value):
-        raise ValueError(f"ProxyConfig.{attribute.name} must be a model name or None, not {value!r}")
+    check_default_model(value, f"ProxyConfig.{attribute.name}")
 
 
 def _model_names(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, Mapping) or not all(isinstance(k, str) and isinstance(v, str) and v for k, v in value.items()):
-        raise ValueError(f"ProxyConfig.{attribute.name} must map model names to model names, not {value!r}")
+    check_model_map(value, f"ProxyConfig.{attribute.name}")
 
 
 @attrs.frozen(kw_only=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -179,6 +180,35 @@ def test_middleware_serves_the_real_legacy_client(serve: Callable[..., Any], app
 
 
 MESSAGES_FIXTURE = (FIXTURES / "v2023-06-01_messages_text-only.sse").read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("argument", "error", "message"),
+    [
+        ({"app": 5}, TypeError, "wraps an ASGI app (a callable), not int"),
+        ({"app_api": "chat"}, ValueError, "app_api must be 'complete' or 'messages', not 'chat'"),
+        # Each of these was accepted, then a 500 or a request with a model that is no name, per request.
+        ({"default_model": 5}, ValueError, "default_model must be a model name or None, not 5"),
+        ({"default_model": ""}, ValueError, "default_model must be a model name or None"),
+        ({"model_map": {"claude-2": None}}, ValueError, "model_map must map model names to model names"),
+        ({"model_map": "claude-2=m"}, ValueError, "model_map must map model names"),
+        ({"max_body_size": "10"}, ValueError, "max_body_size must be an integer above 0, not '10'"),
+        ({"max_body_size": 0}, ValueError, "max_body_size must be an integer above 0"),
+        ({"max_body_size": True}, ValueError, "max_body_size must be an integer above 0"),
+    ],
+)
+def test_middleware_refuses_arguments_it_cannot_work_with(argument: dict[str, Any], error: type[Exception], message: str) -> None:
+    arguments: dict[str, Any] = {"app": DemoUpstream(), "app_api": "messages", **argument}
+    with pytest.raises(error, match=f"^SSEAdaptMiddleware {re.escape(message)}"):
+        SSEAdaptMiddleware(**arguments)
+
+
+def test_middleware_maps_models_it_was_given(serve: Callable[..., Any]) -> None:
+    app = DemoUpstream()
+    server = serve(SSEAdaptMiddleware(app, app_api="messages", default_model="claude-new", model_map={"claude-x": "claude-y"}))
+    for asked in ("claude-2", "claude-x", "other"):
+        httpx.post(server.url + "/v1/complete", json={**BODY, "model": asked}, headers={"anthropic-version": "2023-01-01"}, timeout=30)
+    assert [r.body["model"] for r in app.log] == ["claude-new", "claude-y", "other"]
 
 
 def starlette_app() -> Any:
