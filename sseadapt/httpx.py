@@ -91,8 +91,15 @@ def _prepare(request: httpx.Request, selector: Selector) -> Conversion | None:
     return conversion
 
 
-def _check_options(selector: Selector, options: PipelineOptions) -> None:
-    # The conversions another selector picks are known only per request.
+def _check_arguments(owner: str, inner: object, method: str, selector: object, options: PipelineOptions) -> None:
+    """Refuse at construction what would fail on every request: an inner
+    transport without ``method`` (a sync one given to the async transport, say),
+    a selector that is not callable, pipeline options (the conversions another
+    selector picks are known only per request: their names are checked)."""
+    if inner is not None and not callable(getattr(inner, method, None)):
+        raise TypeError(f"{owner} needs an inner transport with {method}(), not {type(inner).__name__}")
+    if not callable(selector):
+        raise TypeError(f"{owner} selector must be callable, not {type(selector).__name__}")
     check_options(options, [(Dialect.COMPLETIONS, Dialect.LEGACY)] if selector is legacy_selector else [])
 
 
@@ -211,11 +218,12 @@ class ConvertingTransport(httpx.BaseTransport):
 
     Raises:
         TypeError, ValueError: an option :class:`~sseadapt.Pipeline` would refuse (with the
-            default selector checked for its conversion; with another, names only).
+            default selector checked for its conversion; with another, names only);
+            an ``inner`` without ``handle_request()`` or a ``selector`` that is not callable.
     """
 
     def __init__(self, inner: httpx.BaseTransport | None = None, *, selector: Selector = legacy_selector, **pipeline_options: Unpack[PipelineOptions]) -> None:
-        _check_options(selector, pipeline_options)
+        _check_arguments("ConvertingTransport", inner, "handle_request", selector, pipeline_options)
         self.inner = inner or httpx.HTTPTransport()
         self.selector = selector
         self.pipeline_options = pipeline_options
@@ -240,10 +248,11 @@ class ConvertingTransport(httpx.BaseTransport):
 
 
 class AsyncConvertingTransport(httpx.AsyncBaseTransport):
-    """The async twin of :class:`ConvertingTransport` (asyncio and trio)."""
+    """The async twin of :class:`ConvertingTransport` (asyncio and trio); its
+    ``inner`` must have ``handle_async_request()``."""
 
     def __init__(self, inner: httpx.AsyncBaseTransport | None = None, *, selector: Selector = legacy_selector, **pipeline_options: Unpack[PipelineOptions]) -> None:
-        _check_options(selector, pipeline_options)
+        _check_arguments("AsyncConvertingTransport", inner, "handle_async_request", selector, pipeline_options)
         self.inner = inner or httpx.AsyncHTTPTransport()
         self.selector = selector
         self.pipeline_options = pipeline_options

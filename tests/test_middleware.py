@@ -182,6 +182,18 @@ def test_middleware_serves_the_real_legacy_client(serve: Callable[..., Any], app
 MESSAGES_FIXTURE = (FIXTURES / "v2023-06-01_messages_text-only.sse").read_bytes()
 
 
+def test_transports_refuse_an_inner_transport_or_selector_they_cannot_use() -> None:
+    # Each was accepted and failed on every request (AttributeError: no handle_async_request).
+    with pytest.raises(TypeError, match=r"^AsyncConvertingTransport needs an inner transport with handle_async_request\(\), not HTTPTransport$"):
+        AsyncConvertingTransport(httpx.HTTPTransport())  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"^ConvertingTransport needs an inner transport with handle_request\(\), not AsyncHTTPTransport$"):
+        ConvertingTransport(httpx.AsyncHTTPTransport())  # type: ignore[arg-type]
+    for make in (ConvertingTransport, AsyncConvertingTransport):
+        with pytest.raises(TypeError, match=r"ConvertingTransport selector must be callable, not str$"):
+            make(selector="legacy")  # type: ignore[arg-type]
+    assert isinstance(ConvertingTransport(httpx.MockTransport(lambda request: httpx.Response(204))).inner, httpx.MockTransport)
+
+
 @pytest.mark.parametrize(
     ("argument", "error", "message"),
     [
