@@ -57,8 +57,19 @@ class ServerThread:
         self.host, self.port = host, self._sock.getsockname()[1]
         config.setdefault("log_level", "warning")
         config.setdefault("lifespan", "on")
-        self.server = uvicorn.Server(uvicorn.Config(app, timeout_graceful_shutdown=graceful_timeout, **config))
-        self._thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self._sock]}, daemon=True)
+        try:
+            self.server = uvicorn.Server(uvicorn.Config(app, timeout_graceful_shutdown=graceful_timeout, **config))
+        except BaseException:
+            self._sock.close()  # an option uvicorn refuses
+            raise
+        self._exit_code: object = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        try:
+            self.server.run(sockets=[self._sock])
+        except SystemExit as exc:  # uvicorn exits 3 when the app's startup fails
+            self._exit_code = exc.code
 
     @property
     def url(self) -> str:
@@ -66,22 +77,35 @@ class ServerThread:
         return f"http://{host}:{self.port}"
 
     def start(self, timeout: float = 15.0) -> ServerThread:
-        """Start serving; returns once the server accepts connections."""
+        """Start serving; returns once the server accepts connections.
+
+        Raises:
+            RuntimeError: the server exited (uvicorn's code 3: its app's startup
+                failed; uvicorn logs why) or did not start within ``timeout``; it
+                is stopped and its socket closed.
+        """
         self._thread.start()
         deadline = time.monotonic() + timeout
         while not self.server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"server on {self.url} did not start")
+                if self._thread.is_alive():
+                    why = f"did not start within {timeout:g}s"
+                else:
+                    why = "exited" if self._exit_code is None else f"exited with code {self._exit_code}"
+                self.stop()
+                raise RuntimeError(f"server on {self.url} {why}")
             time.sleep(0.01)
         return self
 
     def stop(self, timeout: float = 15.0) -> None:
-        """Ask the server to exit and wait (bounded) for it."""
+        """Ask the server to exit and wait (bounded) for it; then close the
+        socket. Safe to call more than once, or before :meth:`start`."""
         self.server.should_exit = True
-        self._thread.join(timeout)
-        if self._thread.is_alive():
-            self.server.force_exit = True
+        if self._thread.ident is not None:  # started
             self._thread.join(timeout)
+            if self._thread.is_alive():
+                self.server.force_exit = True
+                self._thread.join(timeout)
         self._sock.close()
 
     def __enter__(self) -> ServerThread:

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import warnings
+from typing import Any
 
 import httpx
 import pytest
@@ -181,6 +182,35 @@ def test_server_thread_on_a_taken_port_raises_and_closes_its_socket() -> None:
                 ServerThread(DemoUpstream(), port=port)
             gc.collect()  # an unclosed socket warns when it is collected
     assert not [w for w in caught if issubclass(w.category, ResourceWarning)], [str(w.message) for w in caught]
+
+
+def test_server_thread_closes_its_socket_whatever_goes_wrong() -> None:
+    # Stopping a server never started raised "cannot join thread before it is started";
+    # an option uvicorn refuses, or an app whose startup fails, left the socket open.
+    from sseadapt.serve import ServerThread
+    from sseadapt.upstream import DemoUpstream
+
+    async def failing_startup(scope: Any, receive: Any, send: Any) -> None:
+        assert scope["type"] == "lifespan"
+        await receive()
+        await send({"type": "lifespan.startup.failed", "message": "no database"})
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        never_started = ServerThread(DemoUpstream())
+        never_started.stop()
+        never_started.stop()
+        with pytest.raises(TypeError, match="nosuchoption"):
+            ServerThread(DemoUpstream(), nosuchoption=1)
+        failed = ServerThread(failing_startup, log_level="critical")
+        with pytest.raises(RuntimeError, match=r"^server on http://127\.0\.0\.1:\d+ exited with code 3$"):
+            failed.start()
+        with pytest.raises(RuntimeError, match="exited"):
+            with ServerThread(failing_startup, log_level="critical"):
+                pass
+        gc.collect()  # an unclosed socket warns when it is collected
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)], [str(w.message) for w in caught]
+    assert never_started._sock.fileno() == failed._sock.fileno() == -1
 
 
 @pytest.mark.parametrize(("args", "message"), [(["--delay", "-1"], "must be 0 or more"), (["--fault", "gremlins"], "invalid choice")])
