@@ -26,6 +26,7 @@ from sseadapt import (
 from .conformance_adapter import parse as conformance_parse
 from .helpers import FIXTURES, chunkings, parse_all
 from .sse_cases import CASES, Case
+from .sse_reference import reference_events
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
@@ -33,6 +34,11 @@ def test_case_every_chunking(case: Case) -> None:
     for label, chunks in chunkings(case.wire):
         assert parse_all(chunks) == case.events, label
         assert list(iter_events(chunks)) == case.events, ("iter_events", label)
+
+
+def test_the_reference_reader_agrees_with_the_case_table() -> None:
+    # The reader the Hypothesis properties below trust (it also passes the shared corpus).
+    assert [reference_events(case.wire) for case in CASES] == [case.events for case in CASES]
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
@@ -281,6 +287,16 @@ def test_iter_events_matches_the_parser_for_any_chunking(sample: tuple[bytes, li
     assert list(iter_events(chunks)) == parse_all([wire])
 
 
+@given(wire_and_cuts())
+@settings(max_examples=500)
+def test_any_chunking_reads_as_an_independent_reading_of_the_spec(sample: tuple[bytes, list[bytes]]) -> None:
+    # The properties above compare the parser with itself; this one with tests/sse_reference.py.
+    wire, chunks = sample
+    expected = reference_events(wire)
+    assert parse_all(chunks) == expected
+    assert list(iter_events(chunks)) == expected
+
+
 @given(wire_and_cuts(), st.integers(1, 64))
 @settings(max_examples=300)
 def test_any_chunking_gives_the_same_limit_verdict(sample: tuple[bytes, list[bytes]], limit: int) -> None:
@@ -421,6 +437,16 @@ def test_shaped_streams_any_chunking(sample: tuple[bytes, list[bytes]]) -> None:
     reference = parse_all([wire[i : i + 1] for i in range(len(wire))])
     assert parse_all(chunks) == reference
     assert list(iter_events(chunks)) == reference
+
+
+@given(shaped_stream_and_cuts())
+@settings(max_examples=400, deadline=None)
+def test_shaped_streams_read_as_an_independent_reading_of_the_spec(sample: tuple[bytes, list[bytes]]) -> None:
+    # The fast paths (shaped blocks, long lines, CRLF, one event per chunk) against tests/sse_reference.py.
+    wire, chunks = sample
+    expected = reference_events(wire)
+    assert parse_all(chunks) == expected
+    assert list(iter_events(chunks)) == expected
 
 
 @given(shaped_stream(), st.sampled_from([16, 100, 700]))
