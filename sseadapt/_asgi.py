@@ -42,7 +42,7 @@ async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
         ClientGone: the client disconnected first.
     """
     declared = header_map(scope).get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:  # (str.isdigit takes "²")
         raise BodyTooLarge
     chunks: list[bytes] = []
     size = 0

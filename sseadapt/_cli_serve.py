@@ -31,7 +31,7 @@ _FAULTS = ["error", "cut", "drop", "stall", "status-529", "status-500-text", "in
 
 def _listen(value: str) -> tuple[str, int]:
     host, sep, port = value.rpartition(":")
-    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+    if not sep or not (port.isascii() and port.isdigit()) or not 0 < int(port) < 65536:  # (str.isdigit takes "²" and "٣")
         raise argparse.ArgumentTypeError(f"--listen takes HOST:PORT with a port from 1 to 65535, not {value!r}")
     return host.strip("[]") or "127.0.0.1", int(port)
 

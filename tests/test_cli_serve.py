@@ -144,6 +144,7 @@ def test_proxy_command_refuses_a_bad_upstream(upstream: str) -> None:
         (["--demo-fault", "gremlins"], "argument --demo-fault: invalid choice"),
         (["--listen", "127.0.0.1:99999"], "port from 1 to 65535"),
         (["--listen", "127.0.0.1:0"], "port from 1 to 65535"),
+        (["--listen", "127.0.0.1:\u00b2"], "port from 1 to 65535"),  # was "invalid _listen value"
     ],
 )
 def test_proxy_command_refuses_bad_settings_before_serving(args: list[str], message: str) -> None:

@@ -568,6 +568,22 @@ def test_oversized_body_is_413(serve: Callable[..., Any]) -> None:
     assert app.log == []
 
 
+@pytest.mark.parametrize("declared", [b"\xb2", b"1\xb3", b"-1", b"1e3", b""])
+def test_a_content_length_that_is_no_ascii_number_is_not_trusted(declared: bytes) -> None:
+    # b"\xb2" is "²" in latin-1 (how ASGI headers are read), which passes str.isdigit() and
+    # then int() raised ValueError (uvicorn refuses such a header itself; another ASGI
+    # server may hand it on). The body's real size decides.
+    from sseadapt._asgi import BodyTooLarge, read_body
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"x" * 10, "more_body": False}
+
+    scope = {"type": "http", "headers": [(b"content-length", declared)]}
+    assert anyio.run(read_body, scope, receive, 100) == b"x" * 10
+    with pytest.raises(BodyTooLarge):
+        anyio.run(read_body, scope, receive, 5)
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [
