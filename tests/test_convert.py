@@ -390,6 +390,22 @@ def test_messages_to_completions_concatenates_text_blocks(sample: tuple[list[byt
         assert result.stop_reason == ("max_tokens" if final["stop_reason"] in ("max_tokens", "model_context_window_exceeded") else "stop_sequence")
 
 
+@pytest.mark.parametrize(
+    ("output_tokens", "completion_tokens"),
+    [(b"7", 7), (b"true", 0), (b"false", 0), (b'"54"', 0), (b"1.5", 0), (b"NaN", 0), (b"1e400", 0), (b"null", 2), (b"{}", 0)],
+)
+def test_openai_usage_counts_only_integer_token_counts(output_tokens: bytes, completion_tokens: int) -> None:
+    # `true` went out as "completion_tokens": true with a total one higher (bool is an int);
+    # other non-integers count 0, and null keeps message_start's count (2 in the fixture).
+    raw = (FIXTURES / "v2023-06-01_messages_text-tool-use_usage.sse").read_bytes()
+    wire = raw.replace(b'"usage":{"output_tokens":54}', b'"usage":{"output_tokens":' + output_tokens + b"}")
+    assert wire != raw
+    out = convert_bytes(wire, "messages", "openai", include_usage=True)
+    usage = json.loads([e.data for e in iter_events([out])][-2])["usage"]
+    assert usage == {"prompt_tokens": 472, "completion_tokens": completion_tokens, "total_tokens": 472 + completion_tokens}
+    assert type(usage["completion_tokens"]) is int
+
+
 @given(messages_stream())
 @settings(max_examples=150, deadline=None)
 def test_messages_to_openai_reassembles_text_and_tool_arguments(sample: tuple[list[bytes], dict[str, Any]]) -> None:
