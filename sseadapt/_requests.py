@@ -17,12 +17,11 @@ Used by the proxy and the middleware; no I/O here. References are to
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from typing import Any, Final, Union
 
-from ._convert import completion_stop_reason
+from ._convert import _dumps_default, completion_stop_reason
 from ._events import Dialect, json_from_wire
 
 __all__ = [
@@ -39,6 +38,7 @@ __all__ = [
     "completion_to_legacy",
     "translate_answer",
     "error_body",
+    "json_bytes",
     "upstream_error_body",
 ]
 
@@ -308,16 +308,21 @@ def translate_answer(answer: Mapping[str, Any], source: Dialect, client: Dialect
     return answer
 
 
+def json_bytes(value: Any) -> bytes:
+    """``json.dumps(value, ensure_ascii=False)`` as UTF-8 (D12). Lone surrogates,
+    which JSON from the upstream can carry as ``\\udXXX`` escapes, are written
+    back as escapes (plain ``.encode()`` raised ``UnicodeEncodeError``)."""
+    return _dumps_default(value)
+
+
 def error_body(dialect: Dialect, error_type: str, message: str) -> bytes:
     """An HTTP error body in the shape ``dialect``'s clients expect (D13)."""
     error = {"type": error_type, "message": message}
     if dialect is Dialect.MESSAGES:
-        return json.dumps({"type": "error", "error": error}, ensure_ascii=False).encode()
+        return json_bytes({"type": "error", "error": error})
     if dialect is Dialect.OPENAI:
-        return json.dumps(
-            {"error": {"message": message, "type": error_type, "param": None, "code": None}}, ensure_ascii=False
-        ).encode()
-    return json.dumps({"error": error}, ensure_ascii=False).encode()
+        return json_bytes({"error": {"message": message, "type": error_type, "param": None, "code": None}})
+    return json_bytes({"error": error})
 
 
 def upstream_error_body(dialect: Dialect, status: int, body: bytes) -> bytes:

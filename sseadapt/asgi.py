@@ -46,6 +46,7 @@ from ._requests import (
     check_model_map,
     client_dialect_for_complete,
     error_body,
+    json_bytes,
     legacy_to_messages_request,
     translate_answer,
     upstream_error_body,
@@ -292,7 +293,7 @@ class _ConvertingSend:
             try:
                 if not isinstance(answer, dict):
                     raise UntranslatableAnswer("not a JSON object")
-                out = json.dumps(translate_answer(answer, self._source, self._client), ensure_ascii=False).encode()
+                out = json_bytes(translate_answer(answer, self._source, self._client))
             except UntranslatableAnswer:
                 out = raw  # not ours to judge: the app's answer as it sent it
         headers = [(k, v) for k, v in self._start.get("headers", []) if k.lower() != b"content-length"]

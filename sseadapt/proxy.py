@@ -86,6 +86,7 @@ from ._requests import (
     check_model_map,
     client_dialect_for_complete,
     error_body,
+    json_bytes,
     legacy_to_messages_request,
     translate_answer,
     upstream_error_body,
@@ -548,7 +549,7 @@ class ProxyApp:
         except UntranslatableAnswer as exc:
             await self._reply(send, 502, error_body(client_dialect, "api_error", f"upstream answer cannot be translated: {exc}"), relayed=relayed)
             return
-        await self._reply(send, 200, json.dumps(translated, ensure_ascii=False).encode(), relayed=relayed)
+        await self._reply(send, 200, json_bytes(translated), relayed=relayed)
 
     async def _relay_stream(
         self,

@@ -65,12 +65,13 @@ class ConnectionDropped(Exception):
     """Raised inside the app to make the server drop the connection (fault ``"drop"``)."""
 
 
+# A request's model may carry a lone surrogate (a "\udXXX" escape): written back as one.
 def _compact(obj: object) -> bytes:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "backslashreplace")
 
 
 def _spaced(obj: object) -> bytes:
-    return json.dumps(obj, ensure_ascii=False).encode()
+    return json.dumps(obj, ensure_ascii=False).encode("utf-8", "backslashreplace")
 
 
 def _event(name: str, data: bytes) -> bytes:

@@ -80,10 +80,10 @@ COMPLETIONS_FIXTURE = (FIXTURES / "v2023-06-01_text-completion_incremental_ping.
 
 
 def answering_app(
-    body: bytes, *, encoding: str = "identity", content_type: str = "text/event-stream", corrupt: bool = False
+    body: bytes, *, encoding: str = "identity", content_type: str = "text/event-stream", corrupt: bool = False, status: int = 200
 ) -> tuple[Callable[..., Any], list[bytes]]:
     """An app that answers every request with ``body`` (an event stream unless
-    ``content_type`` says otherwise) in 50-byte pieces, compressed with
+    ``content_type`` says otherwise; status ``status``) in 50-byte pieces, compressed with
     ``encoding`` (gzip or deflate, flushed per piece as a streaming server would)
     whatever it is asked for, and the accept-encoding headers it was sent.
     ``corrupt``: pieces after the first 200 bytes are garbage."""
@@ -98,7 +98,7 @@ def answering_app(
         if encoding != "identity":
             headers.append((b"content-encoding", encoding.encode()))
             compressor = zlib.compressobj(wbits=31 if encoding == "gzip" else 15)
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.start", "status": status, "headers": headers})
         for i in range(0, len(body), 50):
             piece = body[i : i + 50]
             if compressor is not None:
@@ -109,3 +109,12 @@ def answering_app(
         await send({"type": "http.response.body", "body": compressor.flush() if compressor is not None else b""})
 
     return app, asked
+
+
+# A non-streaming Messages answer (200) and an error body (529) whose JSON escapes half a
+# surrogate pair, as JSON may: json.loads gives a str that str.encode() refuses.
+_HALF_PAIR = '"half \\ud83d pair"'
+HALF_PAIR_ANSWERS = {
+    200: ('{"type": "message", "id": "m", "model": "m", "role": "assistant", "content": [{"type": "text", "text": %s}], "stop_reason": "end_turn"}' % _HALF_PAIR).encode(),
+    529: ('{"type": "error", "error": {"type": "overloaded_error", "message": %s}}' % _HALF_PAIR).encode(),
+}

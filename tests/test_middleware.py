@@ -19,7 +19,7 @@ from sseadapt.proxy import ProxyApp, ProxyConfig
 from sseadapt.upstream import DEFAULT_TEXT, DemoUpstream
 
 from .clients import run_client
-from .helpers import COMPLETIONS_FIXTURE, FIXTURES, answering_app, read_request_body
+from .helpers import COMPLETIONS_FIXTURE, FIXTURES, HALF_PAIR_ANSWERS, answering_app, read_request_body
 
 BODY = {"prompt": "\n\nHuman: Hello!\n\nAssistant:", "model": "claude-v1", "max_tokens_to_sample": 100, "stream": True}
 
@@ -521,3 +521,14 @@ def test_the_app_gets_framing_headers_that_fit_the_body_it_reads(serve: Callable
         client_framing = (b"transfer-encoding", b"chunked") if chunked else (b"content-length", str(len(sent)).encode())
         assert sorted(framing) == sorted([(b"content-type", b"text/plain"), client_framing])
     assert dict(headers)[b"anthropic-version"] == b"2023-06-01"
+
+
+def test_middleware_translates_answers_and_errors_with_a_lone_surrogate(serve: Callable[..., Any]) -> None:
+    # The translated answer's str.encode() raised UnicodeEncodeError: a 500.
+    for status, answer in HALF_PAIR_ANSWERS.items():
+        app = answering_app(answer, content_type="application/json", status=status)[0]
+        server = serve(SSEAdaptMiddleware(app, app_api="messages"), lifespan="off")
+        response = httpx.post(server.url + "/v1/complete", json={**BODY, "stream": False}, headers={"anthropic-version": "2023-01-01"}, timeout=30)
+        assert response.status_code == status
+        body = json.loads(response.content.decode("utf-8"))
+        assert (body["completion"] if status == 200 else body["error"]["message"]) == "half \ud83d pair"

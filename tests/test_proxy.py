@@ -27,7 +27,7 @@ from sseadapt.proxy import DEFAULT_MODEL, ProxyApp, ProxyConfig
 from sseadapt.upstream import DEFAULT_TEXT, DemoUpstream, Fault
 
 from .clients import run_client
-from .helpers import COMPLETIONS_FIXTURE, FIXTURES, MESSAGES_HEAD, answering_app, read_request_body, start_sse_response
+from .helpers import COMPLETIONS_FIXTURE, FIXTURES, HALF_PAIR_ANSWERS, MESSAGES_HEAD, answering_app, read_request_body, start_sse_response
 
 LEGACY_HEADERS = {"anthropic-version": "2023-01-01", "x-api-key": "sk-ant-SECRET-KEY-123", "accept": "application/json"}
 LEGACY_BODY = {"prompt": "\n\nHuman: Hello!\n\nAssistant:", "model": "claude-v1", "max_tokens_to_sample": 100, "stream": True}
@@ -337,6 +337,22 @@ def advising_upstream(status: int) -> tuple[Callable[..., Any], list[str]]:
         await send({"type": "http.response.body", "body": answer})
 
     return app, paths
+
+
+def test_answers_and_errors_with_a_lone_surrogate_are_translated(serve: Callable[..., Any]) -> None:
+    # JSON may escape half a surrogate pair; the translated answer's str.encode() raised and
+    # the client got a 500 with a traceback in the proxy's log.
+    for status, answer in HALF_PAIR_ANSWERS.items():
+        upstream = serve(answering_app(answer, content_type="application/json", status=status)[0], lifespan="off")
+        proxy = serve(ProxyApp(ProxyConfig(upstream=upstream.url)))
+        response = httpx.post(proxy.url + "/v1/complete", json={**LEGACY_BODY, "stream": False}, headers=LEGACY_HEADERS, timeout=30)
+        assert response.status_code == status
+        body = json.loads(response.content.decode("utf-8"))
+        assert (body["completion"] if status == 200 else body["error"]["message"]) == "half \ud83d pair"
+    # The demo upstream echoes a requested model: the same, on its side.
+    _, proxy, _ = start_pair(serve)
+    response = httpx.post(proxy.url + "/v1/messages", content=b'{"model": "m\\udc00", "max_tokens": 5, "messages": []}', headers={"anthropic-version": "2023-06-01"})
+    assert response.status_code == 200 and json.loads(response.content.decode("utf-8"))["model"] == "m\udc00"
 
 
 @pytest.mark.parametrize("status", [529, 200])

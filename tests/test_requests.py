@@ -7,11 +7,13 @@ it gets. The proxy and the middleware send what this function returns
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
-from sseadapt._requests import RequestRejected, legacy_to_messages_request, map_model
+from sseadapt import Dialect
+from sseadapt._requests import RequestRejected, error_body, json_bytes, legacy_to_messages_request, map_model, translate_answer, upstream_error_body
 
 BASE = {"model": "claude-3-haiku", "max_tokens_to_sample": 100}
 
@@ -109,3 +111,33 @@ def test_models_are_mapped_then_aliases_defaulted_d15(requested: str, sent: str)
 
 def test_without_a_default_model_aliases_go_as_they_are() -> None:
     assert map_model("claude-v1", default_model=None, model_map={}) == "claude-v1"
+
+
+# -- answers and errors carrying lone surrogates --------------------------------------
+# JSON may escape half a surrogate pair ("\ud83d"); json.loads gives a str that
+# str.encode() refuses, so the proxy and the middleware answered 500 with a traceback.
+
+_LONE = '"half \\ud83d pair"'
+
+
+@pytest.mark.parametrize("dialect", list(Dialect))
+def test_error_bodies_write_a_lone_surrogate_back_as_an_escape(dialect: Dialect) -> None:
+    upstream = ('{"type": "error", "error": {"type": "api_error", "message": %s}}' % _LONE).encode()
+    body = upstream_error_body(dialect, 500, upstream)
+    assert body.decode("utf-8")  # valid UTF-8
+    parsed = json.loads(body)
+    message = parsed["error"]["message"]
+    assert message == "half \ud83d pair"
+    assert error_body(dialect, "api_error", message) == (upstream if dialect is Dialect.MESSAGES else body)
+
+
+@pytest.mark.parametrize(("source", "answer"), [
+    (Dialect.MESSAGES, '{"type": "message", "id": "m", "model": "m", "content": [{"type": "text", "text": %s}], "stop_reason": "end_turn"}' % _LONE),
+    (Dialect.COMPLETIONS, '{"type": "completion", "id": "c", "model": "m", "completion": %s, "stop_reason": "stop_sequence"}' % _LONE),
+])
+def test_translated_answers_write_a_lone_surrogate_back_as_an_escape(source: Dialect, answer: str) -> None:
+    for client in (Dialect.LEGACY, Dialect.COMPLETIONS):
+        if source is Dialect.COMPLETIONS and client is Dialect.COMPLETIONS:
+            continue
+        out = json_bytes(translate_answer(json.loads(answer), source, client))
+        assert b"\\ud83d" in out and json.loads(out.decode("utf-8"))["completion"] == "half \ud83d pair"
