@@ -71,7 +71,14 @@ def _read_chunks(stream: BinaryIO) -> Iterator[bytes]:
 
 
 def _reason(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}".replace("\n", " ")
+    return _printable(f"{type(exc).__name__}: {exc}")
+
+
+def _printable(value: object) -> str:
+    """``value`` as one line stdout can take: the stream's text may hold line
+    breaks, and lone surrogates (JSON escapes them) that a UTF-8 stdout refuses."""
+    text = str(value).replace("\r", " ").replace("\n", " ")
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _cmd_convert(args: argparse.Namespace) -> int:
@@ -144,7 +151,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             if source is not sys.stdin.buffer:
                 source.close()
     except UpstreamError as exc:
-        print(f"error event: #{exc.event_index}: {exc.error_type}: {exc.message} (HTTP {exc.status})")
+        print(f"error event: #{exc.event_index}: {_printable(exc.error_type)}: {_printable(exc.message)} (HTTP {exc.status})")
         print(f"sseadapt validate: {_reason(exc)}", file=sys.stderr)
         return EXIT_UPSTREAM_ERROR
     except ProtocolError as exc:
@@ -161,10 +168,10 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         stop = result.get("stop_reason")
         blocks = len(result.get("content", []))
         print(f"valid {dialect.value} stream: {count} events, {blocks} content blocks, "
-              f"final text length {len(text)}, stop reason {stop}")
+              f"final text length {len(text)}, stop reason {_printable(stop)}")
     else:
         print(f"valid {dialect.value} stream: {count} events, final text length "
-              f"{len(result.completion)}, stop reason {result.stop_reason}")
+              f"{len(result.completion)}, stop reason {_printable(result.stop_reason)}")
     return EXIT_OK
 
 

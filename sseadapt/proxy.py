@@ -521,7 +521,9 @@ class ProxyApp:
         return b"".join(chunks)[:limit]
 
     async def _relay_raw(self, response: httpx.Response, send: Send, relayed: _Headers) -> None:
-        headers = [(b"content-type", response.headers.get("content-type", "application/octet-stream").encode("latin-1")), *relayed]
+        # The upstream's bytes: httpx may have decoded the value as UTF-8, which latin-1 cannot always re-encode.
+        content_type = next((v for k, v in response.headers.raw if k.lower() == b"content-type"), b"application/octet-stream")
+        headers = [(b"content-type", content_type), *relayed]
         await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
         try:
             async for chunk in response.aiter_bytes():

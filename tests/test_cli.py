@@ -124,6 +124,21 @@ def test_validate_upstream_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert "overloaded_error: Overloaded (HTTP 529)" in capsys.readouterr().out
 
 
+def test_validate_prints_what_the_stream_says_on_one_printable_line() -> None:
+    # A stop reason holding half a surrogate pair ended validate in a UnicodeEncodeError
+    # traceback (stdout is strict UTF-8); an error message could break the summary line.
+    raw = MESSAGES.read_bytes()
+    assert b'"stop_reason":"end_turn"' in raw
+    proc = run("validate", "--dialect", "messages", "-", stdin=raw.replace(b'"stop_reason":"end_turn"', b'"stop_reason":"end\\ud800"'))
+    assert (proc.returncode, proc.stderr) == (EXIT_OK, b"")
+    assert proc.stdout.endswith(b"stop reason end\\ud800\n")
+    error = b'event: error\ndata: {"type":"error","error":{"type":"api_error","message":"a\\ud800\\nb"}}\n\n'
+    proc = run("validate", "--dialect", "messages", "-", stdin=raw[: raw.index(b"event: content_block_stop")] + error)
+    assert proc.returncode == EXIT_UPSTREAM_ERROR, proc.stderr
+    assert proc.stdout == b"error event: #10: api_error: a\\ud800 b (HTTP 500)\n"
+    assert b"Traceback" not in proc.stderr
+
+
 def test_version_and_help() -> None:
     proc = run("--version")
     assert proc.returncode == 0 and proc.stdout.startswith(b"sseadapt ")

@@ -263,6 +263,16 @@ def test_other_paths_are_relayed_as_they_come(serve: Callable[..., Any]) -> None
     assert response.content == b'{"data": [{"id": "claude"}]}'
 
 
+def test_a_content_type_in_utf8_is_relayed_as_its_bytes(serve: Callable[..., Any]) -> None:
+    # httpx reads the value as UTF-8, and .encode("latin-1") of "€" raised: a 500.
+    content_type = "text/plain; title=\u20ac"
+    upstream = serve(answering_app(b"hello", content_type=content_type)[0], lifespan="off")
+    proxy = serve(ProxyApp(ProxyConfig(upstream=upstream.url)))
+    response = httpx.get(proxy.url + "/v1/files/1")
+    assert response.status_code == 200 and response.content == b"hello"
+    assert dict(response.headers.raw)[b"content-type"] == content_type.encode("utf-8")
+
+
 @pytest.mark.parametrize("corrupt", [False, True], ids=["decodable", "corrupt"])
 def test_upstream_compressing_a_stream_anyway_is_decoded(serve: Callable[..., Any], corrupt: bool) -> None:
     app, asked = answering_app(COMPLETIONS_FIXTURE, encoding="gzip", corrupt=corrupt)
