@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-__all__ = ["Scope", "Message", "Receive", "Send", "ASGIApp", "SSE_HEADERS", "BodyTooLarge", "ClientGone", "read_body", "header_map"]
+__all__ = ["Scope", "Message", "Receive", "Send", "ASGIApp", "SSE_HEADERS", "BodyTooLarge", "ClientGone", "read_body", "header_map", "route_path"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -27,6 +27,17 @@ class BodyTooLarge(Exception):
 
 class ClientGone(Exception):
     """The client disconnected while its body was being read."""
+
+
+def route_path(scope: Scope) -> str:
+    """The request's path within the app: ``path`` without the ``root_path``
+    the app is mounted at (uvicorn's ``--root-path``, a Starlette ``Mount``),
+    which the ASGI spec has ``path`` include."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path") or ""
+    if root and path.startswith(root) and (len(path) == len(root) or path[len(root)] == "/"):
+        return path[len(root) :] or "/"
+    return path
 
 
 def header_map(scope: Scope) -> dict[str, str]:

@@ -23,6 +23,9 @@ lets 2023-01-01 and 2023-06-01 Text Completions clients use it unchanged:
   without its last body message) ends with the client's error shape after
   the text so far, as a cut upstream does; the app's exception then goes on
   to the server.
+* Paths are matched within the app: under a ``root_path`` (a Starlette
+  ``Mount``, uvicorn's ``--root-path``) ``/prefix/v1/complete`` is
+  ``/v1/complete``, and its Messages request goes to ``/prefix/v1/messages``.
 * Every other request passes straight through. ``receive`` is handed on, so
   a client disconnect reaches the app as ``http.disconnect``.
 
@@ -36,7 +39,7 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, Union
 
-from ._asgi import SSE_HEADERS, ASGIApp, BodyTooLarge, ClientGone, Message, Receive, Scope, Send, header_map, read_body
+from ._asgi import SSE_HEADERS, ASGIApp, BodyTooLarge, ClientGone, Message, Receive, Scope, Send, header_map, read_body, route_path
 from ._events import Dialect, json_from_wire
 from ._pipeline import Pipeline, PipelineOptions, check_options
 from ._requests import (
@@ -117,7 +120,7 @@ class SSEAdaptMiddleware:
         self.pipeline_options = pipeline_options
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != "/v1/complete":
+        if scope["type"] != "http" or scope["method"] != "POST" or route_path(scope) != "/v1/complete":
             await self.app(scope, receive, send)
             return
         try:
@@ -152,8 +155,14 @@ class SSEAdaptMiddleware:
             new_body = json.dumps(request).encode()
             inner_headers.append((b"content-type", b"application/json"))
             inner_headers.append((b"content-length", str(len(new_body)).encode()))
-            inner_scope["path"] = "/v1/messages"
-            inner_scope["raw_path"] = b"/v1/messages"
+            # The same place under the app's root_path (the full path ends with the route).
+            prefix = scope["path"][: -len("/v1/complete")]
+            raw_path = scope.get("raw_path")
+            inner_scope["path"] = prefix + "/v1/messages"
+            if isinstance(raw_path, bytes) and raw_path.endswith(b"/v1/complete"):
+                inner_scope["raw_path"] = raw_path[: -len(b"/v1/complete")] + b"/v1/messages"
+            else:
+                inner_scope["raw_path"] = inner_scope["path"].encode("utf-8")
             inner_receive = _replay(new_body, receive)
             source = Dialect.MESSAGES
         inner_scope["headers"] = inner_headers

@@ -6,6 +6,9 @@ configuration and never taken from the request (no open proxy).
 Routes
 ------
 
+Paths are those within the app: served under a ``root_path`` (uvicorn's
+``--root-path``, a Starlette ``Mount``), what follows it.
+
 ``POST /v1/complete``
     The client's dialect comes from its ``anthropic-version`` (D18: missing or
     ``2023-01-01`` -> legacy, ``2023-06-01`` -> 2023-06-01, else 400). With
@@ -74,7 +77,7 @@ import anyio
 import attrs
 import httpx
 
-from ._asgi import SSE_HEADERS, BodyTooLarge, ClientGone, Message, Receive, Scope, Send, header_map, read_body
+from ._asgi import SSE_HEADERS, BodyTooLarge, ClientGone, Message, Receive, Scope, Send, header_map, read_body, route_path
 from ._errors import SSEAdaptError, StreamInterrupted
 from ._events import Dialect, json_from_wire
 from ._pipeline import Pipeline
@@ -298,6 +301,12 @@ class ProxyApp:
         if not path.startswith("/"):
             path = urllib.parse.urlsplit(path).path or "/"
             scope = dict(scope, path=path)
+        # Served under a root_path (uvicorn --root-path, a Mount), routes and the
+        # upstream's paths are what follows it.
+        route = route_path(scope)
+        if route != path:
+            path = route
+            scope = dict(scope, path=route, root_path="")
         method = scope["method"]
 
         async def tracked_send(message: Message) -> None:

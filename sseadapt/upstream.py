@@ -35,7 +35,7 @@ from typing import Any, Final, Literal, Union, get_args
 import anyio
 import attrs
 
-from ._asgi import Receive, Scope, Send, header_map
+from ._asgi import Receive, Scope, Send, header_map, route_path
 from ._events import json_from_wire
 
 __all__ = ["DemoUpstream", "DEFAULT_TEXT", "Fault", "RequestRecord"]
@@ -158,9 +158,9 @@ class DemoUpstream:
             parsed = json_from_wire(body) if body else None
         except ValueError:
             parsed = None
-        record = RequestRecord(method=scope["method"], path=scope["path"], headers=headers, body=parsed)
+        path = route_path(scope)
+        record = RequestRecord(method=scope["method"], path=path, headers=headers, body=parsed)
         self.log.append(record)
-        path = scope["path"]
         if scope["method"] != "POST" or path not in ("/v1/messages", "/v1/complete"):
             await self._json(send, 404, {"type": "error", "error": {"type": "not_found_error", "message": f"Not found: {path}"}})
             record.outcome = "complete"

@@ -532,3 +532,31 @@ def test_middleware_translates_answers_and_errors_with_a_lone_surrogate(serve: C
         assert response.status_code == status
         body = json.loads(response.content.decode("utf-8"))
         assert (body["completion"] if status == 200 else body["error"]["message"]) == "half \ud83d pair"
+
+
+def test_middleware_mounted_under_a_prefix_still_converts(serve: Callable[..., Any]) -> None:
+    # Under a Starlette Mount (or uvicorn --root-path) the ASGI path includes the root_path:
+    # "/anthropic/v1/complete" was not recognised, and the legacy client got the app's 404.
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+
+    app = DemoUpstream()
+    server = serve(Starlette(routes=[Mount("/anthropic", app=SSEAdaptMiddleware(app, app_api="messages"))]), lifespan="off")
+    raw = httpx.post(server.url + "/anthropic/v1/complete", json=BODY, headers={"anthropic-version": "2023-01-01"}, timeout=30).content
+    assert legacy_completions(raw)[-1] == DEFAULT_TEXT
+    assert [r.path for r in app.log] == ["/v1/messages"]
+
+
+def test_route_path_drops_the_root_path_at_a_segment_boundary() -> None:
+    from sseadapt._asgi import route_path
+
+    cases = [
+        ({"path": "/v1/complete"}, "/v1/complete"),
+        ({"path": "/api/v1/complete", "root_path": "/api"}, "/v1/complete"),
+        ({"path": "/api", "root_path": "/api"}, "/"),
+        ({"path": "/apix/v1/complete", "root_path": "/api"}, "/apix/v1/complete"),  # not under /api
+        ({"path": "/v1/complete", "root_path": "/api"}, "/v1/complete"),  # a server that did not prepend it
+        ({"path": "/v1/complete", "root_path": ""}, "/v1/complete"),
+    ]
+    assert [route_path(scope) for scope, _ in cases] == [expected for _, expected in cases]
+

@@ -118,6 +118,19 @@ print(json.dumps(items))
 # -- headers ------------------------------------------------------------------------
 
 
+def test_proxy_served_under_a_root_path(serve: Callable[..., Any]) -> None:
+    # uvicorn --root-path /api makes the ASGI path "/api/v1/complete": it was passed through
+    # to the upstream as that path (a 404) instead of being converted.
+    up = serve(DemoUpstream())
+    app = up.app
+    proxy = serve(ProxyApp(ProxyConfig(upstream=up.url, default_model=DEFAULT_MODEL)), root_path="/api")
+    _, raw = legacy_stream(proxy.url)
+    assert datas(raw)[-1] == "[DONE]"
+    response = httpx.post(proxy.url + "/v1/messages", json={"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": "Hi"}]})
+    assert response.status_code == 200
+    assert [r.path for r in app.log] == ["/v1/messages", "/v1/messages"]
+
+
 def test_stream_headers_and_request_id(serve: Callable[..., Any]) -> None:
     _, proxy, app = start_pair(serve)
     headers = {**LEGACY_HEADERS, "anthropic-beta": "tools-2024-04-04", "cookie": "session=1", "x-custom": "no"}
