@@ -36,14 +36,11 @@ def _listen(value: str) -> tuple[str, int]:
     return host.strip("[]") or "127.0.0.1", int(port)
 
 
-def _model_map(values: list[str]) -> dict[str, str]:
-    out = {}
-    for value in values:
-        old, sep, new = value.partition("=")
-        if not sep or not old or not new:
-            raise SystemExit(f"sseadapt proxy: --model-map takes OLD=NEW, not {value!r}")
-        out[old] = new
-    return out
+def _model_pair(value: str) -> tuple[str, str]:
+    old, sep, new = value.partition("=")
+    if not sep or not old or not new:
+        raise argparse.ArgumentTypeError(f"takes OLD=NEW, not {value!r}")
+    return old, new
 
 
 def register(sub: Any) -> None:
@@ -56,7 +53,7 @@ def register(sub: Any) -> None:
     proxy.add_argument("--listen", type=_listen, default=("127.0.0.1", 8080), metavar="HOST:PORT", help="address to serve on (default 127.0.0.1:8080)")
     proxy.add_argument("--upstream-api", choices=["messages", "complete"], default="messages", help="API /v1/complete requests use upstream (default messages)")
     proxy.add_argument("--default-model", default=None, help="model for legacy aliases such as claude-v1 or claude-2 (D15; default: %s)" % DEFAULT_MODEL)
-    proxy.add_argument("--model-map", action="append", default=[], metavar="OLD=NEW", help="rename a requested model (repeatable)")
+    proxy.add_argument("--model-map", action="append", type=_model_pair, default=[], metavar="OLD=NEW", help="rename a requested model (repeatable)")
     proxy.add_argument("--workers", type=number(int), default=1, help="worker processes (default 1)")
     proxy.add_argument("--max-body-size", type=number(int), default=10 * 1024 * 1024, help="largest request body in bytes (413 above)")
     proxy.add_argument("--connect-timeout", type=number(float), default=10.0, help="seconds to connect upstream (default 10)")
@@ -147,7 +144,7 @@ def _cmd_proxy(args: argparse.Namespace) -> int:
             upstream=upstream,
             upstream_api=args.upstream_api,
             default_model=args.default_model or DEFAULT_MODEL,
-            model_map=_model_map(args.model_map),
+            model_map=dict(args.model_map),
             max_body_size=args.max_body_size,
             connect_timeout=args.connect_timeout,
             idle_timeout=args.idle_timeout,

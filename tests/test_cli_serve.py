@@ -80,7 +80,8 @@ def _wait_ready(url: str, proc: subprocess.Popen[bytes]) -> None:
 def test_proxy_command_with_builtin_upstream(workers: int) -> None:
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sseadapt", "proxy", "--upstream", "builtin", "--listen", f"127.0.0.1:{port}", "--workers", str(workers)],
+        [sys.executable, "-m", "sseadapt", "proxy", "--upstream", "builtin", "--listen", f"127.0.0.1:{port}", "--workers", str(workers),
+         "--model-map", "claude-v1=claude-mapped", "--model-map", "claude-x=claude-y=z"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
     )
     url = f"http://127.0.0.1:{port}"
@@ -91,6 +92,9 @@ def test_proxy_command_with_builtin_upstream(workers: int) -> None:
             datas = [e.data for e in iter_events([raw])]
             assert datas[-1] == "[DONE]"
             assert json.loads(datas[-2])["completion"] == DEFAULT_TEXT
+            assert json.loads(datas[-2])["model"] == "claude-mapped"  # --model-map (the demo upstream echoes the model)
+        raw = httpx.post(url + "/v1/complete", json={**BODY, "model": "claude-x"}, headers={"anthropic-version": "2023-01-01"}, timeout=30).content
+        assert json.loads([e.data for e in iter_events([raw])][-2])["model"] == "claude-y=z"  # split at the first "="
     finally:
         proc.send_signal(signal.SIGINT)
         try:
@@ -145,6 +149,8 @@ def test_proxy_command_refuses_a_bad_upstream(upstream: str) -> None:
         (["--listen", "127.0.0.1:99999"], "port from 1 to 65535"),
         (["--listen", "127.0.0.1:0"], "port from 1 to 65535"),
         (["--listen", "127.0.0.1:\u00b2"], "port from 1 to 65535"),  # was "invalid _listen value"
+        (["--model-map", "claude-2"], "argument --model-map: takes OLD=NEW, not 'claude-2'"),  # exited 1, not 2
+        (["--model-map", "=m"], "argument --model-map: takes OLD=NEW"),
     ],
 )
 def test_proxy_command_refuses_bad_settings_before_serving(args: list[str], message: str) -> None:
