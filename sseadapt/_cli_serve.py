@@ -36,6 +36,12 @@ def _listen(value: str) -> tuple[str, int]:
     return host.strip("[]") or "127.0.0.1", int(port)
 
 
+def _model_name(value: str) -> str:
+    if not value:
+        raise argparse.ArgumentTypeError("takes a model name, not ''")
+    return value
+
+
 def _model_pair(value: str) -> tuple[str, str]:
     old, sep, new = value.partition("=")
     if not sep or not old or not new:
@@ -52,7 +58,7 @@ def register(sub: Any) -> None:
     proxy.add_argument("--upstream", required=True, help="upstream base URL, or 'builtin' for the offline demo upstream")
     proxy.add_argument("--listen", type=_listen, default=("127.0.0.1", 8080), metavar="HOST:PORT", help="address to serve on (default 127.0.0.1:8080)")
     proxy.add_argument("--upstream-api", choices=["messages", "complete"], default="messages", help="API /v1/complete requests use upstream (default messages)")
-    proxy.add_argument("--default-model", default=None, help="model for legacy aliases such as claude-v1 or claude-2 (D15; default: %s)" % DEFAULT_MODEL)
+    proxy.add_argument("--default-model", type=_model_name, default=None, help="model for legacy aliases such as claude-v1 or claude-2 (D15; default: %s)" % DEFAULT_MODEL)
     proxy.add_argument("--model-map", action="append", type=_model_pair, default=[], metavar="OLD=NEW", help="rename a requested model (repeatable)")
     proxy.add_argument("--workers", type=number(int), default=1, help="worker processes (default 1)")
     proxy.add_argument("--max-body-size", type=number(int), default=10 * 1024 * 1024, help="largest request body in bytes (413 above)")

@@ -151,6 +151,7 @@ def test_proxy_command_refuses_a_bad_upstream(upstream: str) -> None:
         (["--listen", "127.0.0.1:\u00b2"], "port from 1 to 65535"),  # was "invalid _listen value"
         (["--model-map", "claude-2"], "argument --model-map: takes OLD=NEW, not 'claude-2'"),  # exited 1, not 2
         (["--model-map", "=m"], "argument --model-map: takes OLD=NEW"),
+        (["--default-model", ""], "argument --default-model: takes a model name, not ''"),  # fell back to the default
     ],
 )
 def test_proxy_command_refuses_bad_settings_before_serving(args: list[str], message: str) -> None:
