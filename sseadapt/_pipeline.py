@@ -239,8 +239,13 @@ def aconvert(
     the returned async generator finishes, fails or is closed early.
 
     Raises:
-        ValueError, TypeError: at the call: an unsupported pair or option.
+        ValueError, TypeError: at the call: an unsupported pair or option, or
+            ``chunks`` that is not an async iterable (a list, say: use
+            :func:`convert_iter`).
     """
+    if not hasattr(chunks, "__aiter__"):
+        hint = " (for a sync one, use convert_iter())" if hasattr(chunks, "__iter__") else ""
+        raise TypeError(f"aconvert() takes an async iterable of byte chunks, not {type(chunks).__name__}{hint}")
     return _aconverted(Pipeline(source, target, **options), chunks)
 
 

@@ -542,6 +542,14 @@ def test_convert_iter_and_aconvert_refuse_bad_options_at_the_call(options: dict[
         aconvert(_never(), "messages", "legacy", **options)
 
 
+def test_aconvert_refuses_chunks_that_are_not_async_at_the_call() -> None:
+    # A list gave "'async for' requires an object with __aiter__ method" at the first anext.
+    with pytest.raises(TypeError, match=r"^aconvert\(\) takes an async iterable of byte chunks, not list \(for a sync one, use convert_iter\(\)\)$"):
+        aconvert([b"data: x\n\n"], "messages", "legacy")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"^aconvert\(\) takes an async iterable of byte chunks, not int$"):
+        aconvert(5, "messages", "legacy")  # type: ignore[arg-type]
+
+
 async def _never() -> AsyncIterator[bytes]:
     raise AssertionError("not read")
     yield b""  # pragma: no cover
