@@ -28,7 +28,7 @@ import argparse
 import os
 import sys
 from collections.abc import Iterator, Sequence
-from typing import BinaryIO
+from typing import BinaryIO, Union
 
 from ._accumulate import CompletionAccumulator, MessageAccumulator
 from ._errors import ProtocolError, SSEAdaptError, UpstreamError
@@ -81,7 +81,20 @@ def _printable(value: object) -> str:
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
+def _pointless_flag(args: argparse.Namespace) -> Union[str, None]:
+    """A convert flag that would change nothing for this pair (said, not ignored)."""
+    if args.include_usage and args.target is not Dialect.OPENAI:
+        return f"--include-usage applies to --to openai only, not {args.target.value}"
+    if args.non_text == "raise" and (args.source is not Dialect.MESSAGES or args.target is Dialect.MESSAGES):
+        return "--non-text applies to messages input converted to another dialect"
+    return None
+
+
 def _cmd_convert(args: argparse.Namespace) -> int:
+    pointless = _pointless_flag(args)
+    if pointless is not None:
+        print(f"sseadapt convert: {pointless}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         pipeline = Pipeline(
             args.source,
@@ -195,7 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     conv.add_argument("--unknown", choices=["default", "pass", "drop", "raise"], default="default",
                       help="unknown event policy (default: pass for named outputs, else drop)")
     conv.add_argument("--non-text", choices=["drop", "raise"], default="drop",
-                      help="Messages -> completions: non-text blocks (default drop)")
+                      help="messages input: non-text blocks with no form in the output (default drop)")
     conv.add_argument("--include-usage", action="store_true", help="openai output: add the usage chunk")
     conv.set_defaults(func=_cmd_convert)
 

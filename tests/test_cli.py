@@ -139,6 +139,30 @@ def test_validate_prints_what_the_stream_says_on_one_printable_line() -> None:
     assert b"Traceback" not in proc.stderr
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--from", "messages", "--to", "legacy", "--include-usage"], "--include-usage applies to --to openai only, not completions-2023-01-01"),
+        (["--from", "legacy", "--to", "completions", "--non-text", "raise"], "--non-text applies to messages input converted to another dialect"),
+        (["--from", "messages", "--to", "messages", "--non-text", "raise"], "--non-text applies to messages input"),
+    ],
+)
+def test_convert_refuses_a_flag_that_would_change_nothing(args: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    # Each was silently ignored: --include-usage with legacy output wrote no usage anywhere.
+    assert main(["convert", *args, str(MESSAGES)]) == EXIT_USAGE
+    captured = capsys.readouterr()
+    assert captured.err.startswith(f"sseadapt convert: {message}") and captured.err.count("\n") == 1
+    assert captured.out == ""
+
+
+def test_convert_takes_the_flags_where_they_apply(capsys: pytest.CaptureFixture[str]) -> None:
+    tool_use = str(FIXTURES / "v2023-06-01_messages_text-tool-use_usage.sse")
+    assert main(["convert", "--from", "messages", "--to", "openai", "--include-usage", tool_use]) == EXIT_OK
+    assert '"usage":{"prompt_tokens":472' in capsys.readouterr().out
+    assert main(["convert", "--from", "messages", "--to", "legacy", "--non-text", "raise", tool_use]) == EXIT_INVALID
+    assert "ConversionError: 'tool_use' block has no completions-2023-01-01 form" in capsys.readouterr().err
+
+
 def test_version_and_help() -> None:
     proc = run("--version")
     assert proc.returncode == 0 and proc.stdout.startswith(b"sseadapt ")
