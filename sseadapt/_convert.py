@@ -678,7 +678,7 @@ class MessagesToOpenAI(_FromMessages):
     def _openai_usage(self) -> dict[str, int]:
         def count(key: str) -> int:
             value = self._usage.get(key)
-            return value if isinstance(value, int) and not isinstance(value, bool) else 0  # (True is an int)
+            return value if type(value) is int else 0  # (a bool is no count)
 
         prompt = count("input_tokens") + count("cache_creation_input_tokens") + count("cache_read_input_tokens")
         completion = count("output_tokens")

@@ -34,6 +34,7 @@ __all__ = [
     "map_model",
     "check_default_model",
     "check_model_map",
+    "check_positive_int",
     "message_to_completion",
     "completion_to_legacy",
     "translate_answer",
@@ -102,6 +103,12 @@ def check_default_model(value: object, where: str) -> None:
     the model of every request); ``where`` names the setting in the message."""
     if value is not None and (not isinstance(value, str) or not value):
         raise ValueError(f"{where} must be a model name or None, not {value!r}")
+
+
+def check_positive_int(value: object, where: str) -> None:
+    """Refuse a size or count setting that is not an integer above 0 (``bool`` is no count)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"{where} must be an integer above 0, not {value!r}")
 
 
 def check_model_map(value: object, where: str) -> None:

@@ -47,6 +47,7 @@ from ._requests import (
     UntranslatableAnswer,
     check_default_model,
     check_model_map,
+    check_positive_int,
     client_dialect_for_complete,
     error_body,
     json_bytes,
@@ -106,8 +107,7 @@ class SSEAdaptMiddleware:
         check_default_model(default_model, "SSEAdaptMiddleware default_model")
         if model_map is not None:
             check_model_map(model_map, "SSEAdaptMiddleware model_map")
-        if isinstance(max_body_size, bool) or not isinstance(max_body_size, int) or max_body_size <= 0:
-            raise ValueError(f"SSEAdaptMiddleware max_body_size must be an integer above 0, not {max_body_size!r}")
+        check_positive_int(max_body_size, "SSEAdaptMiddleware max_body_size")
         if app_api == "messages":
             check_options(pipeline_options, [(Dialect.MESSAGES, Dialect.LEGACY), (Dialect.MESSAGES, Dialect.COMPLETIONS)])
         else:

@@ -87,6 +87,7 @@ from ._requests import (
     UntranslatableAnswer,
     check_default_model,
     check_model_map,
+    check_positive_int,
     client_dialect_for_complete,
     error_body,
     json_bytes,
@@ -137,8 +138,7 @@ def _positive(instance: object, attribute: attrs.Attribute[Any], value: object) 
 
 
 def _positive_int(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"ProxyConfig.{attribute.name} must be an integer above 0, not {value!r}")
+    check_positive_int(value, f"ProxyConfig.{attribute.name}")
 
 
 def _one_of(*choices: str) -> Callable[[object, attrs.Attribute[Any], object], None]:

@@ -77,6 +77,7 @@ def assert_usage_error(proc: subprocess.CompletedProcess[str], message: str) -> 
 
 
 COMPLETIONS_FIXTURE = (FIXTURES / "v2023-06-01_text-completion_incremental_ping.sse").read_bytes()
+MESSAGES_FIXTURE = (FIXTURES / "v2023-06-01_messages_text-only.sse").read_bytes()
 
 
 def answering_app(

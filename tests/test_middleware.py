@@ -19,7 +19,7 @@ from sseadapt.proxy import ProxyApp, ProxyConfig
 from sseadapt.upstream import DEFAULT_TEXT, DemoUpstream
 
 from .clients import run_client
-from .helpers import COMPLETIONS_FIXTURE, FIXTURES, HALF_PAIR_ANSWERS, answering_app, read_request_body
+from .helpers import COMPLETIONS_FIXTURE, FIXTURES, HALF_PAIR_ANSWERS, MESSAGES_FIXTURE, answering_app, read_request_body
 
 BODY = {"prompt": "\n\nHuman: Hello!\n\nAssistant:", "model": "claude-v1", "max_tokens_to_sample": 100, "stream": True}
 
@@ -177,9 +177,6 @@ def test_middleware_serves_the_real_legacy_client(serve: Callable[..., Any], app
     assert result["whole"]["completion"] == DEFAULT_TEXT
     assert result["whole"]["truncated"] is False
     assert {r.path for r in app.log} == {f"/v1/{app_api}"}
-
-
-MESSAGES_FIXTURE = (FIXTURES / "v2023-06-01_messages_text-only.sse").read_bytes()
 
 
 def test_transports_refuse_an_inner_transport_or_selector_they_cannot_use() -> None:

@@ -27,7 +27,7 @@ from sseadapt.proxy import DEFAULT_MODEL, ProxyApp, ProxyConfig
 from sseadapt.upstream import DEFAULT_TEXT, DemoUpstream, Fault
 
 from .clients import run_client
-from .helpers import COMPLETIONS_FIXTURE, FIXTURES, HALF_PAIR_ANSWERS, MESSAGES_HEAD, answering_app, read_request_body, start_sse_response
+from .helpers import COMPLETIONS_FIXTURE, HALF_PAIR_ANSWERS, MESSAGES_FIXTURE, MESSAGES_HEAD, answering_app, read_request_body, start_sse_response
 
 LEGACY_HEADERS = {"anthropic-version": "2023-01-01", "x-api-key": "sk-ant-SECRET-KEY-123", "accept": "application/json"}
 LEGACY_BODY = {"prompt": "\n\nHuman: Hello!\n\nAssistant:", "model": "claude-v1", "max_tokens_to_sample": 100, "stream": True}
@@ -332,7 +332,6 @@ _ADVICE = [
     (b"Anthropic-RateLimit-Requests-Remaining", b"0"),
 ]
 _NOT_RELAYED = [(b"set-cookie", b"session=upstream"), (b"x-upstream-internal", b"1")]
-_MESSAGES_FIXTURE = (FIXTURES / "v2023-06-01_messages_text-only.sse").read_bytes()
 _MESSAGE = {"type": "message", "id": "msg_1", "model": "m", "role": "assistant", "content": [{"type": "text", "text": "Hi"}], "stop_reason": "end_turn"}
 
 
@@ -352,7 +351,7 @@ def advising_upstream(status: int) -> tuple[Callable[..., Any], list[str]]:
         elif scope["path"] == "/v1/models":
             content_type, answer = b"application/json", b'{"data": []}'
         elif json.loads(body).get("stream"):
-            content_type, answer = b"text/event-stream", _MESSAGES_FIXTURE
+            content_type, answer = b"text/event-stream", MESSAGES_FIXTURE
         else:
             content_type, answer = b"application/json", json.dumps(_MESSAGE).encode()
         headers = [(b"content-type", content_type), *_ADVICE, *_NOT_RELAYED]
