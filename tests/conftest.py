@@ -7,6 +7,20 @@ from typing import Any
 
 import pytest
 
+from .shared_path import FIXTURES, SHARED
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Every test module reads the fixtures at import: without them each would
+    # error with its own FileNotFoundError, so say once what is missing.
+    if not FIXTURES.is_dir():
+        pytest.exit(
+            f"the tests need the project's shared reference material: {FIXTURES} is not a "
+            f"directory. Put the shared/ folder beside the checkout ({SHARED}) or set "
+            "SSEADAPT_SHARED to its path.",
+            returncode=pytest.ExitCode.USAGE_ERROR,
+        )
+
 
 @pytest.fixture
 def serve() -> Iterator[Callable[..., Any]]:

@@ -1,4 +1,4 @@
-"""Shared test helpers: chunkings and the path to ../shared."""
+"""Shared test helpers: chunkings and the fixtures from ../shared (tests/shared_path.py)."""
 
 from __future__ import annotations
 
@@ -6,14 +6,12 @@ import subprocess
 import sys
 import zlib
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 from sseadapt import STREAM_END, ServerSentEvent, SSEParser
 
-ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
-FIXTURES = SHARED / "fixtures"
+from .shared_path import FIXTURES as FIXTURES
+from .shared_path import ROOT as ROOT
 
 
 def chunkings(wire: bytes) -> Iterator[tuple[str, list[bytes]]]:
