@@ -15,7 +15,10 @@ the response is converted; the default, :func:`legacy_selector`, makes a
 
 Conversion streams: each chunk the inner transport yields is converted and
 handed on at once; nothing buffers the body. Closing the response closes the
-inner stream. A converted request asks for ``accept-encoding: identity`` (a
+inner stream. A read that times out (the client's ``timeout``) ends the
+stream with the target's error shape and ``timeout_error``, as the proxy's
+idle timeout does; a dropped connection is a cut stream (``api_error``, D7).
+A converted request asks for ``accept-encoding: identity`` (a
 transport sees the body before httpx undoes any compression); a server that
 compresses anyway has its body decoded by httpx's decoders first, and one that
 cannot be decoded ends the stream with the error shape.
@@ -108,6 +111,12 @@ def _encoded(response: httpx.Response) -> bool:
     return encoding.strip().lower() != "identity"
 
 
+def _timed_out(pipeline: Pipeline, exc: httpx.TimeoutException) -> None:
+    # As the proxy does for a stall: the client hears a timeout, not a cut.
+    message = "upstream stream timed out"
+    pipeline.abort(StreamInterrupted(f"{message} ({type(exc).__name__})", error_type="timeout_error"), "timeout_error", message)
+
+
 def _decoding_failed(pipeline: Pipeline, exc: httpx.DecodingError) -> None:
     message = f"upstream stream could not be decoded: {exc}"
     pipeline.abort(StreamInterrupted(message), "api_error", message)
@@ -139,6 +148,8 @@ class _SyncConvertedStream(httpx.SyncByteStream):
                     yield out
                 if pipeline.ended:
                     return
+        except httpx.TimeoutException as exc:
+            _timed_out(pipeline, exc)
         except httpx.TransportError:
             pass  # a dropped upstream is a cut stream (D7)
         except httpx.DecodingError as exc:
@@ -180,6 +191,8 @@ class _AsyncConvertedStream(httpx.AsyncByteStream):
                     yield out
                 if pipeline.ended:
                     return
+        except httpx.TimeoutException as exc:
+            _timed_out(pipeline, exc)
         except httpx.TransportError:
             pass  # a dropped upstream is a cut stream (D7)
         except httpx.DecodingError as exc:

@@ -110,6 +110,35 @@ async def test_async_transport_streams_incrementally(serve: Callable[..., Any], 
     assert last["completion"] == "".join(DemoUpstream().tokens[:6])
 
 
+STALL_TIMEOUT = httpx.Timeout(30, read=0.5)
+
+
+def assert_timed_out_legacy_stream(raw: bytes) -> None:
+    # The client's read timeout ends the stream with the legacy error shape and
+    # timeout_error (as the proxy's idle timeout does), with the text so far.
+    last = json.loads(list(iter_events([raw]))[-1].data)
+    assert last["exception"] == "timeout_error: upstream stream timed out"
+    assert last["completion"] == "".join(DemoUpstream().tokens[:2])
+    assert b"[DONE]" not in raw
+
+
+def test_sync_transport_ends_a_stalled_stream_with_a_timeout_error(serve: Callable[..., Any]) -> None:
+    server = serve(DemoUpstream(fault="stall", fault_after=2))
+    started = time.monotonic()
+    with httpx.Client(transport=ConvertingTransport(), timeout=STALL_TIMEOUT) as client:
+        raw = client.post(server.url + "/v1/complete", json=BODY).content
+    assert time.monotonic() - started < 10
+    assert_timed_out_legacy_stream(raw)
+
+
+@pytest.mark.anyio
+async def test_async_transport_ends_a_stalled_stream_with_a_timeout_error(serve: Callable[..., Any]) -> None:
+    server = serve(DemoUpstream(fault="stall", fault_after=2))
+    async with httpx.AsyncClient(transport=AsyncConvertingTransport(), timeout=STALL_TIMEOUT) as client:
+        raw = (await client.post(server.url + "/v1/complete", json=BODY)).content
+    assert_timed_out_legacy_stream(raw)
+
+
 def test_connect_sse_helpers(serve: Callable[..., Any]) -> None:
     server = serve(DemoUpstream())
     with httpx.Client(timeout=30) as client:
