@@ -13,11 +13,18 @@ Used by the proxy and the middleware; no I/O here. References are to
 * D18: which dialect a ``/v1/complete`` client speaks, from its
   ``anthropic-version`` header.
 * D13: an upstream HTTP error body in the shape of the client's dialect.
+
+A request body sseadapt must read (to translate it) may come compressed:
+``content-encoding`` ``gzip`` and ``deflate`` (RFC 9110 §8.4, in the order
+listed, undone last first) are decoded, never past the body size limit (a
+small compressed body may expand without bound); any other coding is refused
+with 415 rather than read as JSON.
 """
 
 from __future__ import annotations
 
 import re
+import zlib
 from collections.abc import Mapping
 from typing import Any, Final, Union
 
@@ -30,6 +37,7 @@ __all__ = [
     "UntranslatableAnswer",
     "SUPPORTED_COMPLETE_VERSIONS",
     "client_dialect_for_complete",
+    "request_json_object",
     "legacy_to_messages_request",
     "map_model",
     "check_default_model",
@@ -96,6 +104,53 @@ def client_dialect_for_complete(version: Union[str, None]) -> Dialect:
         f"anthropic-version {version!r} is not supported on /v1/complete; "
         f"supported versions: {', '.join(SUPPORTED_COMPLETE_VERSIONS)}"
     )
+
+
+_DECODABLE: Final = {"gzip": 31, "x-gzip": 31, "deflate": 15}
+
+
+def _decode_one(data: bytes, coding: str, limit: int) -> bytes:
+    wbits = _DECODABLE[coding]
+    attempts = (wbits, -15) if coding == "deflate" else (wbits,)  # deflate is zlib-wrapped; some send it raw
+    for attempt in attempts:
+        decoder = zlib.decompressobj(wbits=attempt)
+        try:
+            out = decoder.decompress(data, limit + 1)  # one byte past the limit tells "too large"
+        except zlib.error as exc:
+            if attempt != attempts[-1]:
+                continue
+            raise RequestRejected(f"request body is not valid {coding} data: {exc}") from None
+        if len(out) > limit or decoder.unconsumed_tail:
+            raise RequestRejected(f"decoded request body exceeds {limit} bytes", status=413, error_type="request_too_large")
+        if not decoder.eof or decoder.unused_data:
+            raise RequestRejected(f"request body is not valid {coding} data: {'truncated' if not decoder.eof else 'data after the end'}")
+        return out
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def request_json_object(raw: bytes, content_encoding: Union[str, None], limit: int) -> dict[str, Any]:
+    """The JSON object a request body holds, its content codings undone.
+
+    Raises :class:`RequestRejected`: 415 for a coding other than gzip/deflate,
+    413 when decoding passes ``limit`` bytes, 400 for data that is not what its
+    coding or JSON says, or JSON that is no object.
+    """
+    codings = [c.strip().lower() for c in (content_encoding or "").split(",")]
+    codings = [c for c in codings if c and c != "identity"]
+    unsupported = [c for c in codings if c not in _DECODABLE]
+    if unsupported:
+        raise RequestRejected(
+            f"unsupported request content-encoding: {', '.join(unsupported)} (sseadapt decodes gzip and deflate)", status=415
+        )
+    for coding in reversed(codings):
+        raw = _decode_one(raw, coding, limit)
+    try:
+        value = json_from_wire(raw)
+    except ValueError as exc:
+        raise RequestRejected(f"request body is not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise RequestRejected("request body must be a JSON object")
+    return value
 
 
 def check_default_model(value: object, where: str) -> None:

@@ -52,6 +52,7 @@ from ._requests import (
     error_body,
     json_bytes,
     legacy_to_messages_request,
+    request_json_object,
     translate_answer,
     upstream_error_body,
 )
@@ -65,7 +66,7 @@ __all__ = ["SSEAdaptMiddleware"]
 _MAX_BUFFERED = 16 * 1024 * 1024
 #: Request headers the app gets from the middleware instead of the client's.
 _REPLACED = frozenset({b"anthropic-version", b"accept-encoding"})
-_REPLACED_WITH_BODY = _REPLACED | {b"content-length", b"transfer-encoding", b"content-type"}
+_REPLACED_WITH_BODY = _REPLACED | {b"content-length", b"transfer-encoding", b"content-type", b"content-encoding"}
 #: App response headers a converted stream does not keep: its framing and the
 #: ones ``SSE_HEADERS`` sets.
 _STREAM_REPLACES = frozenset({b"content-length", b"content-encoding", b"transfer-encoding"} | {k for k, _ in SSE_HEADERS})
@@ -79,7 +80,8 @@ class SSEAdaptMiddleware:
         app_api: what the app serves: ``"complete"`` (2023-06-01 ``/v1/complete``)
             or ``"messages"`` (``/v1/messages`` only).
         default_model, model_map: D15 model mapping when ``app_api="messages"``.
-        max_body_size: largest request body translated (413 above).
+        max_body_size: largest request body translated (413 above), also once
+            a gzip/deflate body is decoded (other content codings: 415).
         **pipeline_options: passed to :class:`~sseadapt.Pipeline` (:class:`~sseadapt.PipelineOptions`).
 
     Raises:
@@ -148,7 +150,8 @@ class SSEAdaptMiddleware:
                     raise RequestRejected(f"request body exceeds {self.max_body_size} bytes", status=413, error_type="request_too_large") from None
                 except ClientGone:
                     return
-                request = legacy_to_messages_request(_json_object(body), default_model=self.default_model, model_map=self.model_map)
+                body_object = request_json_object(body, header_map(scope).get("content-encoding"), self.max_body_size)
+                request = legacy_to_messages_request(body_object, default_model=self.default_model, model_map=self.model_map)
             except RequestRejected as exc:
                 await _reply(send, exc.status, error_body(client, exc.error_type, exc.message))
                 return
@@ -176,16 +179,6 @@ class SSEAdaptMiddleware:
                 await converting.end_unfinished_stream()
             raise
         await converting.end_unfinished_stream()
-
-
-def _json_object(body: bytes) -> dict[str, Any]:
-    try:
-        value = json_from_wire(body)
-    except ValueError as exc:
-        raise RequestRejected(f"request body is not valid JSON: {exc}") from None
-    if not isinstance(value, dict):
-        raise RequestRejected("request body must be a JSON object")
-    return value
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

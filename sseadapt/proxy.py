@@ -52,9 +52,10 @@ Safety
 ------
 
 Binds 127.0.0.1 unless told otherwise; only ``x-api-key``, ``authorization``,
-``anthropic-beta`` (and, on passthrough, ``anthropic-version``) are forwarded,
-and only to the configured upstream; request bodies over ``max_body_size`` get
-413; secrets never reach the logs (only method, path, status, time, events).
+``anthropic-beta`` (and, on passthrough, ``anthropic-version``,
+``content-type``, ``content-encoding``, ``accept``) are forwarded, and only to
+the configured upstream; request bodies over ``max_body_size`` get 413, also
+when a gzip/deflate body decodes past it (other codings: 415); secrets never reach the logs (only method, path, status, time, events).
 
 Logging: logger ``sseadapt.proxy``; one INFO line per request, lifecycle at DEBUG.
 
@@ -92,6 +93,7 @@ from ._requests import (
     error_body,
     json_bytes,
     legacy_to_messages_request,
+    request_json_object,
     translate_answer,
     upstream_error_body,
 )
@@ -102,7 +104,7 @@ __all__ = ["ProxyConfig", "ProxyApp", "create_app", "SSE_HEADERS", "DEFAULT_MODE
 logger = logging.getLogger("sseadapt.proxy")
 
 _FORWARDED = ("x-api-key", "authorization", "anthropic-beta")
-_PASSTHROUGH_EXTRA = ("anthropic-version", "content-type", "accept")
+_PASSTHROUGH_EXTRA = ("anthropic-version", "content-type", "content-encoding", "accept")
 _READ_ERROR_BODY = 64 * 1024
 _DRAIN_SECONDS = 1.0
 _MAX_JSON_RESPONSE = 64 * 1024 * 1024
@@ -361,12 +363,7 @@ class ProxyApp:
             stats["outcome"] = "client disconnected"
             return
         try:
-            try:
-                body = json_from_wire(raw)
-            except ValueError as exc:
-                raise RequestRejected(f"request body is not valid JSON: {exc}") from None
-            if not isinstance(body, dict):
-                raise RequestRejected("request body must be a JSON object")
+            body = request_json_object(raw, headers.get("content-encoding"), self.config.max_body_size)
             if self.config.upstream_api == "messages":
                 upstream_body: dict[str, Any] = legacy_to_messages_request(
                     body, default_model=self.config.default_model, model_map=self.config.model_map

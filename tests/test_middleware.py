@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import time
@@ -547,6 +548,26 @@ def test_the_app_gets_framing_headers_that_fit_the_body_it_reads(serve: Callable
         client_framing = (b"transfer-encoding", b"chunked") if chunked else (b"content-length", str(len(sent)).encode())
         assert sorted(framing) == sorted([(b"content-type", b"text/plain"), client_framing])
     assert dict(headers)[b"anthropic-version"] == b"2023-06-01"
+
+
+def test_middleware_reads_a_compressed_request_body_and_gives_the_app_plain_json(serve: Callable[..., Any]) -> None:
+    # A gzip body was read as JSON as it came (400 "not valid JSON"), and the app got
+    # the client's content-encoding beside the new, plain body.
+    app = DemoUpstream()
+    server = serve(SSEAdaptMiddleware(app, app_api="messages", max_body_size=10_000))
+    compressed = {"content-encoding": "gzip", "content-type": "application/json", "anthropic-version": "2023-01-01"}
+    response = httpx.post(server.url + "/v1/complete", content=gzip.compress(json.dumps(BODY).encode()), headers=compressed, timeout=30)
+    assert legacy_completions(response.content)[-1] == DEFAULT_TEXT
+    [record] = app.log
+    assert record.body["messages"] == [{"role": "user", "content": "Hello!"}]
+    assert "content-encoding" not in record.headers
+    refused = httpx.post(server.url + "/v1/complete", content=b"x", headers={**compressed, "content-encoding": "br"}, timeout=30)
+    assert refused.status_code == 415
+    assert refused.json()["error"] == {"type": "invalid_request_error", "message": "unsupported request content-encoding: br (sseadapt decodes gzip and deflate)"}
+    bomb = httpx.post(server.url + "/v1/complete", content=gzip.compress(b" " * 1_000_000), headers=compressed, timeout=30)
+    assert bomb.status_code == 413
+    assert bomb.json()["error"]["message"] == "decoded request body exceeds 10000 bytes"
+    assert len(app.log) == 1
 
 
 def test_middleware_translates_answers_and_errors_with_a_lone_surrogate(serve: Callable[..., Any]) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gzip
 import json
 import logging
 import socket
@@ -200,6 +201,37 @@ def test_a_2023_06_01_answer_must_be_a_completion_to_become_legacy(answer: dict[
         with pytest.raises(UntranslatableAnswer) as caught:
             translate_answer(answer, Dialect.COMPLETIONS, Dialect.LEGACY)
         assert str(caught.value) == reason
+
+
+def test_proxy_reads_a_compressed_legacy_request_and_forwards_a_compressed_passthrough(serve: Callable[..., Any]) -> None:
+    # A gzip /v1/complete body was read as JSON as it came (400 "not valid JSON"); a
+    # passthrough body went on compressed without its content-encoding.
+    passed: list[tuple[bytes | None, bytes]] = []
+
+    async def messages_app(scope: Any, receive: Any, send: Any) -> None:
+        raw = await read_request_body(receive)
+        passed.append((dict(scope["headers"]).get(b"content-encoding"), raw))
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/event-stream")]})
+        await send({"type": "http.response.body", "body": MESSAGES_FIXTURE})
+
+    _, proxy, app = start_pair(serve, max_body_size=10_000)
+    compressed = {**LEGACY_HEADERS, "content-encoding": "gzip", "content-type": "application/json"}
+    streamed = datas(httpx.post(proxy.url + "/v1/complete", content=gzip.compress(json.dumps(LEGACY_BODY).encode()), headers=compressed, timeout=30).content)
+    assert streamed[-1] == "[DONE]"
+    assert json.loads(streamed[-2])["completion"] == DEFAULT_TEXT
+    assert app.log[0].body["messages"] == [{"role": "user", "content": "Hello!"}]
+    refused = httpx.post(proxy.url + "/v1/complete", content=b"x", headers={**compressed, "content-encoding": "zstd"}, timeout=30)
+    assert (refused.status_code, refused.json()["error"]["type"]) == (415, "invalid_request_error")
+    bomb = httpx.post(proxy.url + "/v1/complete", content=gzip.compress(b" " * 1_000_000), headers=compressed, timeout=30)
+    assert (bomb.status_code, bomb.json()["error"]) == (413, {"type": "request_too_large", "message": "decoded request body exceeds 10000 bytes"})
+    assert len(app.log) == 1
+
+    messages_up = serve(messages_app, lifespan="off")
+    passthrough = serve(ProxyApp(ProxyConfig(upstream=messages_up.url)))
+    body = gzip.compress(json.dumps({"model": "m", "max_tokens": 5, "messages": [], "stream": True}).encode())
+    answer = httpx.post(passthrough.url + "/v1/messages", content=body, headers={"content-encoding": "gzip", "content-type": "application/json"}, timeout=30)
+    assert answer.content == MESSAGES_FIXTURE
+    assert passed == [(b"gzip", body)]
 
 
 def test_messages_passthrough_keeps_unknown_events(serve: Callable[..., Any]) -> None:

@@ -7,13 +7,15 @@ it gets. The proxy and the middleware send what this function returns
 
 from __future__ import annotations
 
+import gzip
 import json
+import zlib
 from typing import Any
 
 import pytest
 
 from sseadapt import Dialect
-from sseadapt._requests import RequestRejected, error_body, json_bytes, legacy_to_messages_request, map_model, translate_answer, upstream_error_body
+from sseadapt._requests import RequestRejected, error_body, request_json_object, json_bytes, legacy_to_messages_request, map_model, translate_answer, upstream_error_body
 
 BASE = {"model": "claude-3-haiku", "max_tokens_to_sample": 100}
 
@@ -141,3 +143,52 @@ def test_translated_answers_write_a_lone_surrogate_back_as_an_escape(source: Dia
             continue
         out = json_bytes(translate_answer(json.loads(answer), source, client))
         assert b"\\ud83d" in out and json.loads(out.decode("utf-8"))["completion"] == "half \ud83d pair"
+
+
+# -- request bodies with content codings ----------------------------------------------
+
+BODY_JSON = json.dumps({"prompt": "\n\nHuman: Hi\n\nAssistant:", "model": "m"}).encode()
+
+
+def raw_deflate(data: bytes) -> bytes:
+    compressor = zlib.compressobj(wbits=-15)
+    return compressor.compress(data) + compressor.flush()
+
+
+@pytest.mark.parametrize(
+    ("encoding", "raw"),
+    [
+        (None, BODY_JSON),
+        ("identity", BODY_JSON),
+        ("gzip", gzip.compress(BODY_JSON)),
+        ("X-GZIP", gzip.compress(BODY_JSON)),
+        ("deflate", zlib.compress(BODY_JSON)),
+        ("deflate", raw_deflate(BODY_JSON)),  # raw deflate, as some clients send it
+        (" deflate , gzip ", gzip.compress(zlib.compress(BODY_JSON))),  # applied in order, undone last first
+        ("gzip, identity", gzip.compress(BODY_JSON)),
+    ],
+)
+def test_a_request_body_is_read_with_its_content_codings_undone(encoding: str | None, raw: bytes) -> None:
+    assert request_json_object(raw, encoding, 1000) == json.loads(BODY_JSON)
+
+
+@pytest.mark.parametrize(
+    ("encoding", "raw", "status", "message"),
+    [
+        ("br", BODY_JSON, 415, "unsupported request content-encoding: br (sseadapt decodes gzip and deflate)"),
+        ("gzip, zstd", BODY_JSON, 415, "unsupported request content-encoding: zstd (sseadapt decodes gzip and deflate)"),
+        ("gzip", BODY_JSON, 400, "request body is not valid gzip data: Error -3 while decompressing data: incorrect header check"),
+        ("gzip", gzip.compress(BODY_JSON)[:-12], 400, "request body is not valid gzip data: truncated"),
+        ("gzip", gzip.compress(BODY_JSON) + b"xx", 400, "request body is not valid gzip data: data after the end"),
+        ("deflate", b"\xff\xfe", 400, "request body is not valid deflate data: Error -3 while decompressing data: invalid block type"),
+        # A small body that expands past the limit stops at the limit.
+        ("gzip", gzip.compress(b" " * 5_000_000 + BODY_JSON), 413, "decoded request body exceeds 1000 bytes"),
+        ("gzip", gzip.compress(b"[1]"), 400, "request body must be a JSON object"),
+        (None, b"\x1f\x8b", 400, "request body is not valid JSON: 'utf-8' codec can't decode byte 0x8b in position 1: invalid start byte"),
+    ],
+)
+def test_a_request_body_that_cannot_be_read_is_refused(encoding: str, raw: bytes, status: int, message: str) -> None:
+    with pytest.raises(RequestRejected) as caught:
+        request_json_object(raw, encoding, 1000)
+    assert (caught.value.status, caught.value.message) == (status, message)
+    assert caught.value.error_type == ("request_too_large" if status == 413 else "invalid_request_error")
