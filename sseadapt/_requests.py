@@ -46,6 +46,7 @@ __all__ = [
     "message_to_completion",
     "completion_to_legacy",
     "translate_answer",
+    "client_answer",
     "error_body",
     "json_bytes",
     "upstream_error_body",
@@ -363,11 +364,40 @@ def translate_answer(answer: Mapping[str, Any], source: Dialect, client: Dialect
     Raises:
         UntranslatableAnswer: the answer lacks the shape translating it needs.
     """
+    if client is Dialect.OPENAI:
+        # A chat.completion object is not built (streams only); a completion shape would be wrong.
+        raise UntranslatableAnswer("answers for OpenAI clients are not translated")
     if source is Dialect.MESSAGES and client is not Dialect.MESSAGES:
         return message_to_completion(answer, client)
     if source is Dialect.COMPLETIONS and client is Dialect.LEGACY:
         return completion_to_legacy(answer)
     return answer
+
+
+def client_answer(status: int, raw: bytes, source: Dialect, client: Dialect) -> Union[bytes, None]:
+    """The JSON body a ``client`` gets for a whole (non-streaming) answer
+    ``raw`` of ``source`` with HTTP ``status``; ``None`` when it goes on as sent.
+
+    An error status (400 and above) gets the client's error shape (D13). A 200
+    answer is translated when it is the JSON object ``source`` defines; anything
+    else (another status, not JSON, not that shape, or nothing to change) is the
+    server's to give as is.
+    """
+    if status >= 400:
+        return upstream_error_body(client, status, raw)
+    if status != 200:
+        return None
+    try:
+        answer = json_from_wire(raw)
+    except ValueError:
+        return None
+    if not isinstance(answer, dict):
+        return None
+    try:
+        translated = translate_answer(answer, source, client)
+    except UntranslatableAnswer:
+        return None
+    return None if translated is answer else json_bytes(translated)
 
 
 def json_bytes(value: Any) -> bytes:

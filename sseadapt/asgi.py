@@ -40,21 +40,18 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, Union
 
 from ._asgi import SSE_HEADERS, ASGIApp, BodyTooLarge, ClientGone, Message, Receive, Scope, Send, header_map, read_body, route_path
-from ._events import Dialect, json_from_wire
+from ._events import Dialect
 from ._pipeline import Pipeline, PipelineOptions, check_options
 from ._requests import (
     RequestRejected,
-    UntranslatableAnswer,
     check_default_model,
     check_model_map,
     check_positive_int,
+    client_answer,
     client_dialect_for_complete,
     error_body,
-    json_bytes,
     legacy_to_messages_request,
     request_json_object,
-    translate_answer,
-    upstream_error_body,
 )
 
 if TYPE_CHECKING:
@@ -285,20 +282,13 @@ class _ConvertingSend:
 
     async def _send_json(self, raw: bytes) -> None:
         status = self._start["status"]
-        if status != 200:
-            out = upstream_error_body(self._client, status, raw)
-        else:
-            try:
-                answer = json_from_wire(raw)
-            except ValueError:
-                answer = None
-            try:
-                if not isinstance(answer, dict):
-                    raise UntranslatableAnswer("not a JSON object")
-                out = json_bytes(translate_answer(answer, self._source, self._client))
-            except UntranslatableAnswer:
-                out = raw  # not ours to judge: the app's answer as it sent it
-        headers = [(k, v) for k, v in self._start.get("headers", []) if k.lower() != b"content-length"]
+        translated = client_answer(status, raw, self._source, self._client)
+        # The app's headers stay, but those describing a body that changed.
+        replaced = {b"content-length"} if translated is None else {b"content-length", b"content-type"}
+        headers = [(k, v) for k, v in self._start.get("headers", []) if k.lower() not in replaced]
+        out = raw if translated is None else translated
+        if translated is not None:
+            headers.append((b"content-type", b"application/json"))
         headers.append((b"content-length", str(len(out)).encode()))
         await self._send({"type": "http.response.start", "status": status, "headers": headers})
         await self._send({"type": "http.response.body", "body": out, "more_body": False})

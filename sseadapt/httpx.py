@@ -18,6 +18,13 @@ handed on at once; nothing buffers the body. Closing the response closes the
 inner stream. A read that times out (the client's ``timeout``) ends the
 stream with the target's error shape and ``timeout_error``, as the proxy's
 idle timeout does; a dropped connection is a cut stream (``api_error``, D7).
+Whole answers: an error (status 400 and above) comes back in the target's
+error shape (D13: ``{"error": {...}}`` for completions clients, with
+``content-type: application/json``); a JSON 200 answer is translated when the
+shapes differ (2023-06-01 or Messages -> legacy, Messages -> 2023-06-01), as
+the proxy and the middleware do; other answers pass as sent (no OpenAI
+``chat.completion`` object is built). Such a body is read whole before the
+response is returned, as ``read()`` would.
 A converted request asks for ``accept-encoding: identity`` (a
 transport sees the body before httpx undoes any compression); a server that
 compresses anyway has its body decoded by httpx's decoders first, and one that
@@ -49,6 +56,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 from ._errors import StreamInterrupted
 from ._events import Dialect
 from ._pipeline import Pipeline, PipelineOptions, check_options
+from ._requests import client_answer
 from ._sse import DEFAULT_MAX_EVENT_SIZE, ServerSentEvent, SSEParser
 
 if TYPE_CHECKING:
@@ -131,6 +139,34 @@ def _converted_headers(response: httpx.Response) -> list[tuple[str, str]]:
     # The body changes size and is never compressed after conversion.
     drop = {"content-length", "content-encoding", "transfer-encoding"}
     return [(k, v) for k, v in response.headers.multi_items() if k.lower() not in drop]
+
+
+#: Whole (non-streaming) answers translated between these (source, target) pairs.
+_TRANSLATED_ANSWERS = frozenset(
+    {(Dialect.COMPLETIONS, Dialect.LEGACY), (Dialect.MESSAGES, Dialect.LEGACY), (Dialect.MESSAGES, Dialect.COMPLETIONS)}
+)
+
+
+def _whole_answer(response: httpx.Response, conversion: Conversion) -> bool:
+    """A response read whole and given in the target's shape: an error (any
+    pair, D13) or a JSON answer of a pair whose answers differ in shape."""
+    if response.status_code >= 400:
+        return True
+    content_type: str = response.headers.get("content-type", "")
+    return response.status_code == 200 and "json" in content_type.lower() and conversion[:2] in _TRANSLATED_ANSWERS
+
+
+def _answer(response: httpx.Response, raw: bytes, conversion: Conversion) -> httpx.Response:
+    """``response`` with its (decoded) body ``raw`` in the target's shape."""
+    translated = client_answer(response.status_code, raw, conversion[0], conversion[1])
+    # The body is decoded (and maybe rewritten): headers describing it are replaced.
+    drop = {"content-length", "content-encoding", "transfer-encoding"}
+    if translated is not None:
+        drop.add("content-type")
+    headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in drop]
+    if translated is not None:
+        headers.append(("content-type", "application/json"))
+    return httpx.Response(response.status_code, headers=headers, content=raw if translated is None else translated, extensions=response.extensions)
 
 
 class _SyncConvertedStream(httpx.SyncByteStream):
@@ -244,7 +280,16 @@ class ConvertingTransport(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         conversion = _prepare(request, self.selector)
         response = self.inner.handle_request(request)
-        if conversion is None or not _convertible(response):
+        if conversion is None:
+            return response
+        if _whole_answer(response, conversion):
+            whole = httpx.Response(response.status_code, headers=response.headers, stream=response.stream)
+            try:
+                raw = whole.read()  # decoded, as httpx would read it
+            finally:
+                whole.close()
+            return _answer(response, raw, conversion)
+        if not _convertible(response):
             return response
         assert isinstance(response.stream, httpx.SyncByteStream)
         pipeline = Pipeline(conversion[0], conversion[1], **self.pipeline_options)
@@ -273,7 +318,16 @@ class AsyncConvertingTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         conversion = _prepare(request, self.selector)
         response = await self.inner.handle_async_request(request)
-        if conversion is None or not _convertible(response):
+        if conversion is None:
+            return response
+        if _whole_answer(response, conversion):
+            whole = httpx.Response(response.status_code, headers=response.headers, stream=response.stream)
+            try:
+                raw = await whole.aread()  # decoded, as httpx would read it
+            finally:
+                await whole.aclose()
+            return _answer(response, raw, conversion)
+        if not _convertible(response):
             return response
         assert isinstance(response.stream, httpx.AsyncByteStream)
         pipeline = Pipeline(conversion[0], conversion[1], **self.pipeline_options)

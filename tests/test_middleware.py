@@ -111,6 +111,50 @@ async def test_async_transport_streams_incrementally(serve: Callable[..., Any], 
     assert last["completion"] == "".join(DemoUpstream().tokens[:6])
 
 
+def test_sync_transport_gives_whole_answers_and_errors_in_the_legacy_shape(serve: Callable[..., Any]) -> None:
+    # They kept the 2023-06-01 shape: no exception/truncated fields, a 2023-06-01 error body,
+    # and a text/plain error body that legacy code could not read as JSON.
+    fine, overloaded, exploded = (serve(DemoUpstream(fault=fault)) for fault in (None, "status-529", "status-500-text"))
+    with httpx.Client(transport=ConvertingTransport(), timeout=30) as client:
+        answer = client.post(fine.url + "/v1/complete", json={**BODY, "stream": False})
+        error = client.post(overloaded.url + "/v1/complete", json={**BODY, "stream": False})
+        text_error = client.post(exploded.url + "/v1/complete", json=BODY)
+        untouched = client.post(fine.url + "/v1/complete", json={**BODY, "stream": False}, headers={"anthropic-version": "2023-06-01"})
+    assert answer.status_code == 200
+    assert answer.json() == {
+        "completion": DEFAULT_TEXT, "stop_reason": "stop_sequence", "model": "claude-v1",
+        "truncated": False, "stop": None, "log_id": "compl_demo00000001", "exception": None,
+    }
+    assert answer.headers["content-length"] == str(len(answer.content))
+    assert (error.status_code, error.json()) == (529, {"error": {"type": "overloaded_error", "message": "Overloaded"}})
+    assert error.headers["request-id"] == "req_demo_0"
+    assert (text_error.status_code, text_error.json()) == (500, {"error": {"type": "api_error", "message": "upstream exploded"}})
+    assert text_error.headers.get_list("content-type") == ["application/json"]
+    assert untouched.json()["type"] == "completion"  # a 2023-06-01 client: nothing converted
+
+
+@pytest.mark.anyio
+async def test_async_transport_gives_a_compressed_whole_answer_in_the_legacy_shape(serve: Callable[..., Any]) -> None:
+    answer = json.dumps({"type": "completion", "id": "c1", "completion": "Hi", "stop_reason": "max_tokens", "model": "m", "stop": None, "log_id": "c1"})
+    server = serve(answering_app(answer.encode(), encoding="gzip", content_type="application/json")[0], lifespan="off")
+    async with httpx.AsyncClient(transport=AsyncConvertingTransport(), timeout=30) as client:
+        response = await client.post(server.url + "/v1/complete", json={**BODY, "stream": False})
+    assert response.json() == {"completion": "Hi", "stop_reason": "max_tokens", "model": "m", "truncated": False, "stop": None, "log_id": "c1", "exception": None}
+    assert "content-encoding" not in response.headers
+
+
+def test_transport_passes_whole_answers_it_has_no_shape_for(serve: Callable[..., Any]) -> None:
+    # Messages -> OpenAI: no chat.completion object is built, and a completion shape would be wrong.
+    def to_openai(request: httpx.Request) -> Conversion:
+        return Dialect.MESSAGES, Dialect.OPENAI, {}
+
+    server = serve(DemoUpstream())
+    with httpx.Client(transport=ConvertingTransport(selector=to_openai), timeout=30) as client:
+        answer = client.post(server.url + "/v1/messages", json={**BODY, "max_tokens": 5, "stream": False})
+    assert answer.json()["type"] == "message"
+    assert answer.headers["content-type"] == "application/json"
+
+
 STALL_TIMEOUT = httpx.Timeout(30, read=0.5)
 
 
@@ -467,6 +511,16 @@ def test_middleware_translates_non_json_error_bodies(serve: Callable[..., Any]) 
     response = httpx.post(server.url + "/v1/complete", json=BODY)
     assert response.status_code == 500
     assert response.json() == {"error": {"type": "api_error", "message": "upstream exploded"}}
+    # The body became JSON: so does its content type (it kept the app's text/plain).
+    assert response.headers.get_list("content-type") == ["application/json"]
+
+
+def test_middleware_gives_a_redirect_as_sent(serve: Callable[..., Any]) -> None:
+    # Only errors (400 and above) get the client's error shape; a 3xx got one too.
+    body = b'{"moved": "elsewhere"}'
+    server = serve(SSEAdaptMiddleware(answering_app(body, content_type="application/json", status=307)[0]), lifespan="off")  # type: ignore[arg-type]
+    response = httpx.post(server.url + "/v1/complete", json=BODY, timeout=30)
+    assert (response.status_code, response.content) == (307, body)
 
 
 def test_middleware_propagates_client_disconnect(serve: Callable[..., Any]) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from sseadapt import Dialect
-from sseadapt._requests import RequestRejected, error_body, request_json_object, json_bytes, legacy_to_messages_request, map_model, translate_answer, upstream_error_body
+from sseadapt._requests import RequestRejected, client_answer, error_body, request_json_object, json_bytes, legacy_to_messages_request, map_model, translate_answer, upstream_error_body
 
 BASE = {"model": "claude-3-haiku", "max_tokens_to_sample": 100}
 
@@ -192,3 +192,29 @@ def test_a_request_body_that_cannot_be_read_is_refused(encoding: str, raw: bytes
         request_json_object(raw, encoding, 1000)
     assert (caught.value.status, caught.value.message) == (status, message)
     assert caught.value.error_type == ("request_too_large" if status == 413 else "invalid_request_error")
+
+
+COMPLETION = {"type": "completion", "id": "c1", "completion": "Hi", "stop_reason": "stop_sequence", "model": "m", "stop": None, "log_id": "c1"}
+MESSAGE = {"type": "message", "id": "m1", "model": "m", "content": [{"type": "text", "text": "Hi"}], "stop_reason": "end_turn", "stop_sequence": None}
+LEGACY_HI = {"completion": "Hi", "stop_reason": "stop_sequence", "model": "m", "truncated": False, "stop": None, "log_id": "c1", "exception": None}
+
+
+@pytest.mark.parametrize(
+    ("status", "raw", "source", "client", "expected"),
+    [
+        (200, json.dumps(COMPLETION).encode(), Dialect.COMPLETIONS, Dialect.LEGACY, LEGACY_HI),
+        (200, json.dumps(MESSAGE).encode(), Dialect.MESSAGES, Dialect.LEGACY, {**LEGACY_HI, "log_id": "m1"}),
+        (529, b'{"type":"error","error":{"type":"overloaded_error","message":"busy"}}', Dialect.COMPLETIONS, Dialect.LEGACY,
+         {"error": {"type": "overloaded_error", "message": "busy"}}),
+        (404, b"not here", Dialect.MESSAGES, Dialect.OPENAI, {"error": {"message": "not here", "type": "api_error", "param": None, "code": None}}),
+        # As sent: not an error and not 200, not JSON, not the source's shape, nothing to change, no OpenAI shape built.
+        (302, b'{"error": {"type": "x", "message": "y"}}', Dialect.COMPLETIONS, Dialect.LEGACY, None),
+        (200, b"<html>", Dialect.COMPLETIONS, Dialect.LEGACY, None),
+        (200, b'{"data": []}', Dialect.MESSAGES, Dialect.COMPLETIONS, None),
+        (200, json.dumps(COMPLETION).encode(), Dialect.COMPLETIONS, Dialect.COMPLETIONS, None),
+        (200, json.dumps(MESSAGE).encode(), Dialect.MESSAGES, Dialect.OPENAI, None),
+    ],
+)
+def test_a_whole_answer_for_a_client(status: int, raw: bytes, source: Dialect, client: Dialect, expected: dict[str, Any] | None) -> None:
+    out = client_answer(status, raw, source, client)
+    assert (None if out is None else json.loads(out)) == expected
