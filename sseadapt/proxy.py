@@ -172,6 +172,12 @@ def _model_names(instance: object, attribute: attrs.Attribute[Any], value: objec
     check_model_map(value, f"ProxyConfig.{attribute.name}")
 
 
+def _query(scope: Scope) -> str:
+    """The request's query string, passed on to the upstream as received."""
+    query: bytes = scope.get("query_string", b"")
+    return query.decode("latin-1")
+
+
 @attrs.frozen(kw_only=True)
 class ProxyConfig:
     """The proxy's configuration (immutable; one per process)."""
@@ -381,7 +387,7 @@ class ProxyApp:
         upstream_headers["accept"] = "text/event-stream" if streaming else "application/json"
         upstream_headers["accept-encoding"] = "identity"  # streams are relayed as they arrive
         request = self._upstream_client().build_request(
-            "POST", self._upstream_url(upstream_path, ""), headers=upstream_headers, content=json.dumps(upstream_body).encode()
+            "POST", self._upstream_url(upstream_path, _query(scope)), headers=upstream_headers, content=json.dumps(upstream_body).encode()
         )
         await self._exchange(request, receive, send, stats, client_dialect=client_dialect, source=source, streaming=streaming)
 
@@ -397,8 +403,7 @@ class ProxyApp:
             return
         upstream_headers = {k: v for k, v in headers.items() if k in _FORWARDED + _PASSTHROUGH_EXTRA}
         upstream_headers["accept-encoding"] = "identity"
-        query = scope.get("query_string", b"").decode("latin-1")
-        url = self._upstream_url(scope["path"], query)
+        url = self._upstream_url(scope["path"], _query(scope))
         request = self._upstream_client().build_request(scope["method"], url, headers=upstream_headers, content=raw)
         validate = scope["path"] == "/v1/messages"
         await self._exchange(

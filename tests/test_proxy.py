@@ -234,6 +234,22 @@ def test_proxy_reads_a_compressed_legacy_request_and_forwards_a_compressed_passt
     assert passed == [(b"gzip", body)]
 
 
+def test_proxy_passes_the_query_string_of_a_translated_request(serve: Callable[..., Any]) -> None:
+    # It was dropped from /v1/complete requests (passthrough kept it; so does the middleware).
+    asked: list[tuple[str, bytes]] = []
+
+    async def messages_app(scope: Any, receive: Any, send: Any) -> None:
+        asked.append((scope["path"], scope["query_string"]))
+        await start_sse_response(receive, send)
+        await send({"type": "http.response.body", "body": MESSAGES_FIXTURE})
+
+    upstream = serve(messages_app, lifespan="off")
+    proxy = serve(ProxyApp(ProxyConfig(upstream=upstream.url, default_model=DEFAULT_MODEL)))
+    raw = httpx.post(proxy.url + "/v1/complete?beta=true&x=a%20b", json=LEGACY_BODY, headers=LEGACY_HEADERS, timeout=30).content
+    assert datas(raw)[-1] == "[DONE]"
+    assert asked == [("/v1/messages", b"beta=true&x=a%20b")]
+
+
 def test_messages_passthrough_keeps_unknown_events(serve: Callable[..., Any]) -> None:
     class WithUnknown(DemoUpstream):
         def _messages_events(self, model: str) -> list[tuple[str, bytes]]:
