@@ -55,7 +55,8 @@ Binds 127.0.0.1 unless told otherwise; only ``x-api-key``, ``authorization``,
 ``anthropic-beta`` (and, on passthrough, ``anthropic-version``,
 ``content-type``, ``content-encoding``, ``accept``) are forwarded, and only to
 the configured upstream; request bodies over ``max_body_size`` get 413, also
-when a gzip/deflate body decodes past it (other codings: 415); secrets never reach the logs (only method, path, status, time, events).
+when a gzip/deflate body decodes past it (other codings: 415); secrets never
+reach the logs (only method, path, status, time, events).
 
 Logging: logger ``sseadapt.proxy``; one INFO line per request, lifecycle at DEBUG.
 
