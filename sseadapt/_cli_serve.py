@@ -85,10 +85,6 @@ def register(sub: Any) -> None:
     demo.set_defaults(func=_cmd_demo)
 
 
-def _configure_logging(level: str) -> None:
-    logging.basicConfig(level=getattr(logging, level.upper()), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-
-
 def _freeze_startup_heap() -> int:
     """Take every object alive now (modules, classes, the app) out of the
     garbage collector's reach, once startup is done, and return how many.
@@ -120,13 +116,13 @@ def _cmd_proxy(args: argparse.Namespace) -> int:
     try:
         import uvicorn
 
-        from .proxy import ProxyApp, ProxyConfig
+        from .proxy import ProxyApp, ProxyConfig, _redact_url, configure_logging
         from .serve import ServerThread, _bind_socket
         from .upstream import DemoUpstream
     except ImportError as exc:
         print(_MISSING_EXTRA.format(cmd="proxy", exc=exc), file=sys.stderr)
         return 2
-    _configure_logging(args.log_level)
+    configure_logging(args.log_level)
     host, port = args.listen
     try:
         # Bound and closed again, so that an address that cannot be served is a
@@ -143,7 +139,7 @@ def _cmd_proxy(args: argparse.Namespace) -> int:
         upstream = builtin.url
         print(f"sseadapt: built-in demo upstream on {upstream}", file=sys.stderr)
     elif not upstream.startswith(("http://", "https://")):
-        print(f"sseadapt proxy: --upstream must be an http(s) URL or 'builtin', not {upstream!r}", file=sys.stderr)
+        print(f"sseadapt proxy: --upstream must be an http(s) URL or 'builtin', not {_redact_url(upstream)!r}", file=sys.stderr)
         return 2
     try:
         config = ProxyConfig(
@@ -162,7 +158,7 @@ def _cmd_proxy(args: argparse.Namespace) -> int:
             builtin.stop()
         print(f"sseadapt proxy: {exc}", file=sys.stderr)
         return 2
-    print(f"sseadapt proxy on http://{host}:{port} -> {upstream} ({args.upstream_api}), {args.workers} worker(s)", file=sys.stderr)
+    print(f"sseadapt proxy on http://{host}:{port} -> {_redact_url(upstream)} ({args.upstream_api}), {args.workers} worker(s)", file=sys.stderr)
     try:
         if args.workers > 1:
             os.environ["SSEADAPT_PROXY_CONFIG"] = config.to_json()

@@ -70,6 +70,8 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+import sys
 import time
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
@@ -100,7 +102,7 @@ from ._requests import (
 )
 from .httpx import _decoding_failed
 
-__all__ = ["ProxyConfig", "ProxyApp", "create_app", "SSE_HEADERS", "DEFAULT_MODEL"]
+__all__ = ["ProxyConfig", "ProxyApp", "create_app", "create_app_from_env", "configure_logging", "SSE_HEADERS", "DEFAULT_MODEL"]
 
 logger = logging.getLogger("sseadapt.proxy")
 
@@ -152,6 +154,19 @@ def _one_of(*choices: str) -> Callable[[object, attrs.Attribute[Any], object], N
     return validate
 
 
+_USERINFO = re.compile(r"(?<=//)[^/?#]*@")
+
+
+def _redact_url(url: str) -> str:
+    """``url`` with any credentials in it (``https://user:key@host``) shown as
+    ``***``: what the proxy prints or logs of its upstream."""
+    return _USERINFO.sub("***@", url, count=1)
+
+
+def _redacted_repr(value: object) -> str:
+    return repr(_redact_url(value)) if isinstance(value, str) else repr(value)
+
+
 def _http_url(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     try:
         parts = urllib.parse.urlsplit(value) if isinstance(value, str) else None
@@ -162,7 +177,9 @@ def _http_url(instance: object, attribute: attrs.Attribute[Any], value: object) 
     except ValueError:  # a port out of range, a malformed IPv6 host
         usable = False
     if not usable:
-        raise ValueError(f"ProxyConfig.{attribute.name} must be an http(s) URL with a host (a path is kept; no query), not {value!r}")
+        raise ValueError(
+            f"ProxyConfig.{attribute.name} must be an http(s) URL with a host (a path is kept; no query), not {_redacted_repr(value)}"
+        )
 
 
 def _model_name_or_none(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -184,7 +201,7 @@ class ProxyConfig:
     """The proxy's configuration (immutable; one per process)."""
 
     #: Base URL of the one upstream, e.g. ``https://api.anthropic.com``.
-    upstream: str = attrs.field(validator=_http_url)
+    upstream: str = attrs.field(validator=_http_url, repr=_redacted_repr)
     #: Which API ``/v1/complete`` requests are sent to upstream.
     upstream_api: Literal["messages", "complete"] = attrs.field(default="messages", validator=_one_of("messages", "complete"))
     #: Model for legacy aliases (``claude-v1*``, ``claude-instant*``, ``claude-1*``, ``claude-2*``) (D15).
@@ -291,7 +308,7 @@ class ProxyApp:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                logger.debug("proxy.startup upstream=%s upstream_api=%s", self._base, self.config.upstream_api)
+                logger.debug("proxy.startup upstream=%s upstream_api=%s", _redact_url(self._base), self.config.upstream_api)
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await self.aclose()
@@ -346,7 +363,7 @@ class ProxyApp:
         base = httpx.URL(self._base)
         url = httpx.URL(self._base + path + (f"?{query}" if query else ""))
         if (url.scheme, url.host, url.port) != (base.scheme, base.host, base.port):
-            raise AssertionError(f"refusing upstream URL for another origin: {url}")  # defence in depth
+            raise AssertionError(f"refusing upstream URL for another origin: {_redact_url(str(url))}")  # defence in depth
         return url
 
     async def _reply(self, send: Send, status: int, body: bytes, *, relayed: _Headers = (), content_type: bytes = b"application/json") -> None:
@@ -640,6 +657,17 @@ def create_app(config: ProxyConfig) -> ProxyApp:
     return ProxyApp(config)
 
 
+def configure_logging(level: str) -> None:
+    """Log to stderr at ``level`` (``"debug"`` … ``"error"``), as ``sseadapt proxy`` does.
+
+    httpx's own logger is kept at WARNING: it logs each upstream request at
+    INFO, a second line per request beside the proxy's, with the upstream URL
+    as given (credentials included).
+    """
+    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
 def create_app_from_env() -> ProxyApp:
     """App factory for ``uvicorn --factory`` and multi-worker serving.
 
@@ -651,5 +679,5 @@ def create_app_from_env() -> ProxyApp:
 
     level = os.environ.get("SSEADAPT_PROXY_LOG_LEVEL")
     if level:
-        logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        configure_logging(level)
     return ProxyApp(ProxyConfig.from_json(os.environ["SSEADAPT_PROXY_CONFIG"]))

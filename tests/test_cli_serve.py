@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import gc
 import json
 import re
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -19,7 +21,7 @@ import pytest
 from sseadapt import iter_events
 from sseadapt.upstream import DEFAULT_TEXT
 
-from .helpers import ROOT, assert_usage_error, run_sseadapt
+from .helpers import MESSAGES_FIXTURE, ROOT, assert_usage_error, run_sseadapt, start_sse_response
 
 BODY = {"prompt": "\n\nHuman: Hi\n\nAssistant:", "model": "claude-v1", "max_tokens_to_sample": 50, "stream": True}
 
@@ -76,6 +78,17 @@ def _wait_ready(url: str, proc: subprocess.Popen[bytes]) -> None:
     raise AssertionError("proxy did not start")
 
 
+def _stop(proc: subprocess.Popen[bytes]) -> str:
+    """Stop a served proxy as Ctrl-C does (bounded) and return its stderr."""
+    proc.send_signal(signal.SIGINT)
+    try:
+        _, stderr = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, stderr = proc.communicate()
+    return stderr.decode()
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 def test_proxy_command_with_builtin_upstream(workers: int) -> None:
     port = _free_port()
@@ -96,18 +109,48 @@ def test_proxy_command_with_builtin_upstream(workers: int) -> None:
         raw = httpx.post(url + "/v1/complete", json={**BODY, "model": "claude-x"}, headers={"anthropic-version": "2023-01-01"}, timeout=30).content
         assert json.loads([e.data for e in iter_events([raw])][-2])["model"] == "claude-y=z"  # split at the first "="
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            _, stderr = proc.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            _, stderr = proc.communicate()
-    log = stderr.decode()
+        log = _stop(proc)
     assert "POST /v1/complete -> 200" in log
     assert "NEVER-LOGGED" not in log
+    # One INFO line per request, the proxy's (httpx's own request line is not shown).
+    assert "INFO httpx" not in log
+    assert log.count("INFO sseadapt.proxy: POST /v1/complete") == 5
     # Each serving process froze its startup heap (one line per process).
     frozen = re.findall(r"sseadapt.proxy: (\d+) objects alive at startup kept out of garbage collection", log)
     assert len(frozen) == workers and all(int(n) > 1000 for n in frozen), log
+
+
+def test_proxy_command_shows_no_credentials_of_its_upstream_url(serve: Callable[..., Any]) -> None:
+    # The "proxy on … -> URL" line and the startup log printed https://user:key@host as given.
+    authorizations: list[bytes] = []
+
+    async def upstream_app(scope: Any, receive: Any, send: Any) -> None:
+        authorizations.append(dict(scope["headers"]).get(b"authorization", b""))
+        await start_sse_response(receive, send)
+        await send({"type": "http.response.body", "body": MESSAGES_FIXTURE})
+
+    upstream = serve(upstream_app, lifespan="off")
+    port = _free_port()
+    with_credentials = upstream.url.replace("http://", "http://gateway-user:KEY-IN-URL@")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sseadapt", "proxy", "--upstream", with_credentials, "--listen", f"127.0.0.1:{port}", "--log-level", "debug"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(url, proc)
+        raw = httpx.post(url + "/v1/complete", json=BODY, headers={"anthropic-version": "2023-01-01"}, timeout=30).content
+        assert [e.data for e in iter_events([raw])][-1] == "[DONE]"
+    finally:
+        log = _stop(proc)
+    assert f"-> {upstream.url.replace('http://', 'http://***@')} (messages)" in log
+    assert "proxy.startup upstream=http://***@" in log
+    assert "KEY-IN-URL" not in log and "gateway-user" not in log
+    # The credentials still do their job: httpx sends them as basic auth.
+    assert authorizations and set(authorizations) == {b"Basic " + base64.b64encode(b"gateway-user:KEY-IN-URL")}
+    refused = run_sseadapt("proxy", "--upstream", "http://gateway-user:KEY-IN-URL@127.0.0.1/?beta=true")
+    assert_usage_error(refused, "not 'http://***@127.0.0.1/?beta=true'")
+    assert "KEY-IN-URL" not in refused.stderr
 
 
 def test_freezing_the_startup_heap_moves_the_live_objects_out_of_collection() -> None:

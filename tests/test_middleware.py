@@ -518,7 +518,7 @@ def test_middleware_translates_non_json_error_bodies(serve: Callable[..., Any]) 
 def test_middleware_gives_a_redirect_as_sent(serve: Callable[..., Any]) -> None:
     # Only errors (400 and above) get the client's error shape; a 3xx got one too.
     body = b'{"moved": "elsewhere"}'
-    server = serve(SSEAdaptMiddleware(answering_app(body, content_type="application/json", status=307)[0]), lifespan="off")  # type: ignore[arg-type]
+    server = serve(SSEAdaptMiddleware(answering_app(body, content_type="application/json", status=307)[0]), lifespan="off")
     response = httpx.post(server.url + "/v1/complete", json=BODY, timeout=30)
     assert (response.status_code, response.content) == (307, body)
 
