@@ -163,6 +163,16 @@ def _redact_url(url: str) -> str:
     return _USERINFO.sub("***@", url, count=1)
 
 
+def _split_credentials(url: str) -> tuple[str, Union[httpx.BasicAuth, None]]:
+    """``url`` without its userinfo, and that userinfo as basic auth: request
+    URLs then hold no credentials (httpx logs each request's URL at INFO)."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url, None
+    auth = httpx.BasicAuth(urllib.parse.unquote(parts.username or ""), urllib.parse.unquote(parts.password or ""))
+    return urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2])), auth
+
+
 def _redacted_repr(value: object) -> str:
     return repr(_redact_url(value)) if isinstance(value, str) else repr(value)
 
@@ -242,7 +252,7 @@ class ProxyApp:
     def __init__(self, config: ProxyConfig, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.config = config
         self._transport = transport
-        self._base = config.upstream.rstrip("/")
+        self._base, self._auth = _split_credentials(config.upstream.rstrip("/"))
         # Upstream clients (one pool each) and the streams each carries now;
         # a given transport is one pool, as the caller made it.
         self._clients: list[httpx.AsyncClient] = []
@@ -277,6 +287,7 @@ class ProxyApp:
                 timeout=httpx.Timeout(connect=cfg.connect_timeout, read=cfg.idle_timeout, write=cfg.idle_timeout, pool=cfg.connect_timeout),
                 follow_redirects=False,
                 trust_env=False,
+                auth=self._auth,
             )
         )
         self._streams.append(0)
@@ -308,7 +319,7 @@ class ProxyApp:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                logger.debug("proxy.startup upstream=%s upstream_api=%s", _redact_url(self._base), self.config.upstream_api)
+                logger.debug("proxy.startup upstream=%s upstream_api=%s", self._base, self.config.upstream_api)
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await self.aclose()

@@ -7,6 +7,7 @@ the test; every loop is bounded in count and time.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import gzip
 import json
@@ -643,6 +644,20 @@ def test_api_key_never_logged(serve: Callable[..., Any], caplog: pytest.LogCaptu
     proxy_lines = [r.getMessage() for r in caplog.records if r.name.startswith("sseadapt")]
     assert any("POST /v1/complete -> 200" in line for line in proxy_lines)
     assert all("SECRET" not in r.getMessage() for r in caplog.records)
+
+
+def test_credentials_in_the_upstream_url_are_sent_but_never_logged(serve: Callable[..., Any], caplog: pytest.LogCaptureFixture) -> None:
+    # They were in every upstream request's URL, which httpx logs at INFO.
+    caplog.set_level(logging.DEBUG)
+    app = DemoUpstream()
+    up = serve(app)
+    config = ProxyConfig(upstream=up.url.replace("http://", "http://gw:URL-SECRET%21@"), default_model=DEFAULT_MODEL)
+    proxy = serve(ProxyApp(config))
+    assert datas(legacy_stream(proxy.url, headers={"anthropic-version": "2023-01-01"})[1])[-1] == "[DONE]"
+    assert app.log[0].headers["authorization"] == "Basic " + base64.b64encode(b"gw:URL-SECRET!").decode()
+    assert any(r.name == "httpx" for r in caplog.records)  # the request line was logged, without them
+    assert all("URL-SECRET" not in r.getMessage() for r in caplog.records)
+    assert "URL-SECRET" not in repr(config)
 
 
 def test_oversized_body_is_413(serve: Callable[..., Any]) -> None:
