@@ -186,6 +186,15 @@ def _strip_one_space(text: str) -> str:
     return text[1:] if text.startswith(" ") else text
 
 
+def _wrong_field(body: Mapping[str, Any], name: str, kind: str) -> RequestRejected:
+    """The 400 for a required field that is missing or not ``kind``."""
+    if name not in body:
+        return RequestRejected(f"{name}: field required ({kind})")
+    value = body[name]
+    shown = "an empty string" if value == "" else _json_type(value)
+    return RequestRejected(f"{name}: must be {kind}, not {shown}")
+
+
 def legacy_to_messages_request(
     body: object, *, default_model: Union[str, None] = None, model_map: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
@@ -201,13 +210,13 @@ def legacy_to_messages_request(
         raise RequestRejected(f"{unknown[0]}: Extra inputs are not permitted")
     prompt = body.get("prompt")
     if not isinstance(prompt, str):
-        raise RequestRejected("prompt: field required (a string)")
+        raise _wrong_field(body, "prompt", "a string")
     model = body.get("model")
     if not isinstance(model, str) or not model:
-        raise RequestRejected("model: field required (a string)")
+        raise _wrong_field(body, "model", "a non-empty string")
     max_tokens = body.get("max_tokens_to_sample")
     if not isinstance(max_tokens, int) or isinstance(max_tokens, bool):
-        raise RequestRejected("max_tokens_to_sample: field required (an integer)")
+        raise _wrong_field(body, "max_tokens_to_sample", "an integer")
 
     first = prompt.find("\n\nHuman:")
     if first < 0:
