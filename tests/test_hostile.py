@@ -3,7 +3,9 @@ and JSON nested past MAX_JSON_DEPTH is refused with a typed error, never Recursi
 
 from __future__ import annotations
 
+import gzip
 import json
+import zlib
 from typing import Any
 
 import pytest
@@ -32,7 +34,15 @@ from sseadapt import (
     make_converter,
 )
 from sseadapt._events import json_from_wire
-from sseadapt._requests import RequestRejected, UntranslatableAnswer, legacy_to_messages_request, translate_answer, upstream_error_body
+from sseadapt._requests import (
+    RequestRejected,
+    UntranslatableAnswer,
+    client_answer,
+    legacy_to_messages_request,
+    request_json_object,
+    translate_answer,
+    upstream_error_body,
+)
 
 from .streams import sse
 
@@ -292,6 +302,47 @@ def test_any_legacy_request_translates_or_is_rejected(body: Any) -> None:
         return
     json.dumps(request)
     assert isinstance(request["model"], str) and request["messages"][0]["role"] == "user"
+
+
+def _encoded(data: bytes, codings: list[str]) -> bytes:
+    for coding in codings:
+        if coding in ("gzip", "x-gzip"):
+            data = gzip.compress(data)
+        elif coding == "deflate":
+            data = zlib.compress(data)
+    return data
+
+
+@given(
+    (REQUESTS | JSON_VALUES).map(lambda value: json.dumps(value).encode()) | st.binary(max_size=64),
+    st.lists(st.sampled_from(["gzip", "x-gzip", "deflate", "identity", "br", " GZIP", ""]), max_size=3),
+    st.booleans(),
+    st.integers(1, 200),
+)
+@settings(max_examples=300, deadline=None)
+def test_any_request_body_with_any_codings_is_an_object_or_rejected(raw: bytes, codings: list[str], encode: bool, limit: int) -> None:
+    named = [c.strip().lower() for c in codings]
+    body = _encoded(raw, named) if encode else raw
+    try:
+        value = request_json_object(body, ", ".join(codings), limit)
+    except RequestRejected as exc:
+        assert exc.status in (400, 413, 415) and exc.message
+        assert (exc.status == 415) == ("br" in named)
+        return
+    assert "br" not in named
+    assert isinstance(value, dict)
+    if encode and any(c in ("gzip", "x-gzip", "deflate") for c in named):
+        assert value == json.loads(raw) and len(raw) <= limit  # decoded, within the limit
+
+
+@given(st.integers(100, 599), (ERROR_BODIES | ANSWERS | JSON_VALUES).map(lambda value: json.dumps(value).encode()) | st.binary(max_size=64), st.sampled_from(list(Dialect)), st.sampled_from(list(Dialect)))
+@settings(max_examples=300, deadline=None)
+def test_any_whole_answer_is_given_as_json_or_as_sent(status: int, raw: bytes, source: Dialect, client: Dialect) -> None:
+    out = client_answer(status, raw, source, client)
+    if out is None:
+        assert status < 400
+    else:
+        json.loads(out)  # what the adapters send as application/json
 
 
 # -- a block's starting text, and message_delta fields the accumulator owns --
