@@ -38,6 +38,7 @@ __all__ = [
     "SUPPORTED_COMPLETE_VERSIONS",
     "client_dialect_for_complete",
     "request_json_object",
+    "stream_requested",
     "legacy_to_messages_request",
     "map_model",
     "check_default_model",
@@ -186,6 +187,16 @@ def _strip_one_space(text: str) -> str:
     return text[1:] if text.startswith(" ") else text
 
 
+def stream_requested(body: Mapping[str, Any]) -> bool:
+    """Whether a completions request asks for a stream: ``stream`` absent,
+    ``null`` or a boolean (a string such as ``"false"`` would read as true
+    here and be parsed otherwise upstream: refused with 400)."""
+    stream = body.get("stream")
+    if stream is not None and not isinstance(stream, bool):
+        raise RequestRejected(f"stream: must be a boolean, not {_json_type(stream)}")
+    return bool(stream)
+
+
 def _wrong_field(body: Mapping[str, Any], name: str, kind: str) -> RequestRejected:
     """The 400 for a required field that is missing or not ``kind``."""
     if name not in body:
@@ -217,6 +228,7 @@ def legacy_to_messages_request(
     max_tokens = body.get("max_tokens_to_sample")
     if not isinstance(max_tokens, int) or isinstance(max_tokens, bool):
         raise _wrong_field(body, "max_tokens_to_sample", "an integer")
+    stream_requested(body)
 
     first = prompt.find("\n\nHuman:")
     if first < 0:
@@ -255,7 +267,7 @@ def legacy_to_messages_request(
         if stops:
             request["stop_sequences"] = stops
     for key in ("temperature", "top_p", "top_k", "metadata", "stream"):
-        if key in body:
+        if body.get(key) is not None:  # null is "not given", as the legacy API took it
             request[key] = body[key]
     return request
 

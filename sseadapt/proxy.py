@@ -97,6 +97,7 @@ from ._requests import (
     json_bytes,
     legacy_to_messages_request,
     request_json_object,
+    stream_requested,
     translate_answer,
     upstream_error_body,
 )
@@ -399,6 +400,7 @@ class ProxyApp:
             return
         try:
             body = request_json_object(raw, headers.get("content-encoding"), self.config.max_body_size)
+            streaming = stream_requested(body)
             if self.config.upstream_api == "messages":
                 upstream_body: dict[str, Any] = legacy_to_messages_request(
                     body, default_model=self.config.default_model, model_map=self.config.model_map
@@ -409,7 +411,6 @@ class ProxyApp:
         except RequestRejected as exc:
             await self._reply(send, exc.status, error_body(client_dialect, exc.error_type, exc.message))
             return
-        streaming = bool(body.get("stream"))
         upstream_headers = {k: v for k, v in headers.items() if k in _FORWARDED}
         upstream_headers["anthropic-version"] = "2023-06-01"
         upstream_headers["content-type"] = "application/json"

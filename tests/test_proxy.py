@@ -251,6 +251,17 @@ def test_proxy_passes_the_query_string_of_a_translated_request(serve: Callable[.
     assert asked == [("/v1/messages", b"beta=true&x=a%20b")]
 
 
+@pytest.mark.parametrize("upstream_api", ["messages", "complete"])
+def test_a_stream_field_that_is_no_boolean_is_a_400(serve: Callable[..., Any], upstream_api: str) -> None:
+    # "stream": "false" read as true here (a stream asked of the upstream, which parses it as false).
+    _, proxy, app = start_pair(serve, upstream_api=upstream_api)
+    response = httpx.post(proxy.url + "/v1/complete", json={**LEGACY_BODY, "stream": "false"}, headers=LEGACY_HEADERS, timeout=30)
+    assert (response.status_code, response.json()) == (400, {"error": {"type": "invalid_request_error", "message": "stream: must be a boolean, not a string"}})
+    assert app.log == []
+    answer = httpx.post(proxy.url + "/v1/complete", json={**LEGACY_BODY, "stream": None}, headers=LEGACY_HEADERS, timeout=30)
+    assert answer.json()["completion"] == DEFAULT_TEXT  # null: no stream, as absent
+
+
 def test_messages_passthrough_keeps_unknown_events(serve: Callable[..., Any]) -> None:
     class WithUnknown(DemoUpstream):
         def _messages_events(self, model: str) -> list[tuple[str, bytes]]:

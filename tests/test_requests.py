@@ -55,6 +55,10 @@ TRANSLATED: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
       "stream": True, "tags": {"team": "x"}, "max_tokens_to_sample": 0},
      {"messages": messages(("user", "Hi")), "temperature": 0.5, "top_p": 0.9, "top_k": 5, "metadata": {"user_id": "u"},
       "stream": True, "max_tokens": 0}),
+    # null is "not given": not sent as null to the Messages API.
+    ("null optional fields",
+     {"prompt": "\n\nHuman: Hi\n\nAssistant:", "temperature": None, "top_p": None, "top_k": None, "metadata": None, "stream": None},
+     {"messages": messages(("user", "Hi"))}),
 ]  # fmt: skip
 
 
@@ -77,6 +81,8 @@ REJECTED: list[tuple[Any, str]] = [
     ({**BASE, "prompt": "\n\nHuman: Hi\n\nAssistant:", "max_tokens_to_sample": 5.0}, "max_tokens_to_sample: must be an integer, not a number"),
     ({**BASE, "prompt": "\n\nHuman: Hi\n\nAssistant:", "max_tokens_to_sample": "5"}, "max_tokens_to_sample: must be an integer, not a string"),
     ({"prompt": "\n\nHuman: Hi\n\nAssistant:", "model": "m"}, "max_tokens_to_sample: field required (an integer)"),
+    ({**BASE, "prompt": "\n\nHuman: Hi\n\nAssistant:", "stream": "false"}, "stream: must be a boolean, not a string"),
+    ({**BASE, "prompt": "\n\nHuman: Hi\n\nAssistant:", "stream": 1}, "stream: must be a boolean, not a number"),
     ({**BASE, "prompt": "Human: Hi\n\nAssistant:"}, 'prompt must contain "\\n\\nHuman:" turns'),
     ({**BASE, "prompt": "\n\nHuman: Hi"}, 'prompt must end with an "\\n\\nAssistant:" turn'),
     ({**BASE, "prompt": "\n\nHuman: Hi\n\nAssistant: ok\n\nHuman: more"}, 'prompt must end with an "\\n\\nAssistant:" turn'),
