@@ -673,8 +673,8 @@ def configure_logging(level: str) -> None:
     """Log to stderr at ``level`` (``"debug"`` … ``"error"``), as ``sseadapt proxy`` does.
 
     httpx's own logger is kept at WARNING: it logs each upstream request at
-    INFO, a second line per request beside the proxy's, with the upstream URL
-    as given (credentials included).
+    INFO, a second line per request beside the proxy's (with the upstream URL
+    and the client's query string).
     """
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     logging.getLogger("httpx").setLevel(logging.WARNING)
