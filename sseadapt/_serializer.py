@@ -34,6 +34,7 @@ line, no comments, no ``id:``); their writers live with the converters.
 
 from __future__ import annotations
 
+import sys
 from typing import Literal, Union
 
 import attrs
@@ -137,7 +138,12 @@ class SSESerializer:
         if retry is not None:
             if retry < 0:
                 raise UnrepresentableEvent("retry must be a non-negative integer", field="retry", value=retry)
-            parts.append(b"retry: %d" % retry)
+            try:
+                parts.append(b"retry: %d" % retry)
+            except ValueError:  # more digits than int -> str converts; readers would not take it either
+                raise UnrepresentableEvent(
+                    f"retry has more than {sys.get_int_max_str_digits()} digits, which readers ignore", field="retry", value=retry
+                ) from None
         if "\r" in event.data:
             raise UnrepresentableEvent(
                 "data containing CR reads back as a line break", field="data", value=event.data

@@ -46,8 +46,10 @@ reuse its buffer) and anything else is refused with
    other shape, and everything after it, goes through the general line
    interpreter: ``field: value`` split at the first colon (one leading space
    removed), comments skipped, unknown fields ignored, ``id`` values
-   containing NUL ignored, ``retry`` only when it is all ASCII digits,
-   ``data`` lines joined with LF.
+   containing NUL ignored, ``retry`` only when it is all ASCII digits (and
+   no longer than ``int()`` converts, 4300 digits by default: a longer value
+   is ignored, as browsers ignore one that overflows their integer type,
+   rather than raising ``ValueError``), ``data`` lines joined with LF.
 5. A block dispatches an event only if it had at least one ``data`` line (so
    ``data:`` dispatches ``""``, but a lone ``event: ping`` dispatches
    nothing); the event type and retry then reset.
@@ -982,7 +984,10 @@ class SSEParser:
                         last_id = value.decode("utf-8", "replace")
                 elif field == b"retry":
                     if value.isdigit():
-                        retry = int(value)
+                        try:
+                            retry = int(value)
+                        except ValueError:
+                            pass  # more digits than int() converts: ignored, as browsers ignore an overflowing value
         self._etype = etype
         self._retry = retry
         self._last_id = last_id

@@ -54,6 +54,9 @@ CASES: list[Case] = [
     Case("retry digits", b"retry: 3000\ndata: a\n\n", [ev("a", retry=3000)], canonical=True),
     Case("retry not all digits ignored", b"retry: 30x\ndata: a\n\nretry: +5\ndata: b\n\nretry:  5\ndata: c\n\n", [ev("a"), ev("b"), ev("c")]),
     Case("retry belongs to its block", b"retry: 5\ndata: a\n\ndata: b\n\n", [ev("a", retry=5), ev("b")], canonical=True),
+    # More digits than int() converts (4300 by default) raised ValueError: ignored, as browsers
+    # ignore a value that overflows (4300 digits are taken: tests/test_sse_parser.py).
+    Case("retry of 4301 digits ignored", b"retry: " + b"7" * 4301 + b"\ndata: a\n\n", [ev("a")]),
     Case("unknown fields ignored", b"foo: bar\ndata: a\nDATA: b\n\n", [ev("a")]),
     Case("field names are case sensitive", b"Data: x\n\n", []),
     Case("unterminated last block discarded", b"data: a\n\ndata: b\n", [ev("a")]),

@@ -6,14 +6,23 @@ field at a time), with nothing shared with ``sseadapt._sse``: the parser's
 fast paths are checked against it, not against themselves. Decoding is per
 field value, which the spec's stream decoding equals because line breaks and
 field names are ASCII. The retry value is reported on the event whose block
-gave it (sseadapt's and httpx-sse's convention; the spec only keeps it).
+gave it (sseadapt's and httpx-sse's convention; the spec only keeps it); one
+longer than ``int()`` converts is ignored (sseadapt's decision).
 """
 
 from __future__ import annotations
 
+import sys
+
 from sseadapt import ServerSentEvent
 
 __all__ = ["reference_events"]
+
+
+def _int_max_digits() -> int:
+    """Python's limit on int() of a digit string (0: none; absent before 3.10.7)."""
+    limit: int = getattr(sys, "get_int_max_str_digits", lambda: 0)()
+    return limit
 
 
 def _lines(wire: bytes) -> list[bytes]:
@@ -56,6 +65,6 @@ def reference_events(wire: bytes) -> list[ServerSentEvent]:
             if b"\0" not in value:
                 last_id = value.decode("utf-8", "replace")
         elif field == b"retry":
-            if value and all(48 <= byte <= 57 for byte in value):
+            if value and all(48 <= byte <= 57 for byte in value) and not 0 < _int_max_digits() < len(value):
                 retry = int(value)
     return events

@@ -17,6 +17,7 @@ from sseadapt import (
     LocalProtocolError,
     ServerSentEvent,
     SSEParser,
+    SSESerializer,
     accumulate,
     aiter_events,
     convert_iter,
@@ -153,6 +154,15 @@ def test_crlf_split_across_chunks_is_one_line_break() -> None:
     assert parse_all([b"data: a\r", b"\n", b"\r\n"]) == [ServerSentEvent(data="a")]
     # A CR at a chunk end followed by a non-LF byte.
     assert parse_all([b"data: a\r", b"data: b\r\r"]) == [ServerSentEvent(data="a\nb")]
+
+
+def test_retry_of_as_many_digits_as_int_converts_is_taken() -> None:
+    # (The table has 4301 digits, ignored; every split point of this one is slow to convert.)
+    wire = b"retry: " + b"7" * 4300 + b"\ndata: a\n\n"
+    expected = [ServerSentEvent(data="a", retry=int("7" * 4300))]
+    assert parse_all([wire]) == parse_all([wire[i : i + 1] for i in range(len(wire))]) == expected
+    assert list(iter_events([wire])) == reference_events(wire) == expected
+    assert SSESerializer().send(expected[0]) == wire
 
 
 def test_utf8_split_across_chunks() -> None:

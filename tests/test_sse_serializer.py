@@ -66,6 +66,8 @@ def test_comment_is_a_keepalive() -> None:
         (ServerSentEvent(data="", retry="5"), "retry"),  # type: ignore[arg-type]
         (ServerSentEvent(data="", retry=1.5), "retry"),  # type: ignore[arg-type]
         (ServerSentEvent(data="", retry=True), "retry"),
+        # More digits than int -> str converts (a ValueError from the formatting; readers ignore it).
+        (ServerSentEvent(data="", retry=10**4300), "retry"),
     ],
 )
 def test_refuses_unrepresentable(event: ServerSentEvent, field: str) -> None:
