@@ -142,12 +142,19 @@ _SHORT: Final = 512
 _PAYLOAD: Final = itemgetter(slice(6, None))
 
 
+#: The name caches hold this many lines of at most this many bytes: a stream
+#: of long, distinct names would otherwise keep 256 of them (a 1 MB name each:
+#: ~512 MB), past the memory bound of a few events.
+_NAME_CACHE_SIZE: Final = 256
+_NAME_CACHE_LINE: Final = 256
+
+
 def _event_name(cache: dict[bytes, str], line: bytes) -> Union[str, None]:
     """The event name of an ``event: NAME`` line (cached), or None for any other line."""
     name = cache.get(line)
     if name is None and line[:7] == b"event: " and 10 not in line and 13 not in line:
         name = line[7:].decode("utf-8", "replace") or "message"
-        if len(cache) < 256:
+        if len(cache) < _NAME_CACHE_SIZE and len(line) <= _NAME_CACHE_LINE:
             cache[line] = name
     return name
 
@@ -157,7 +164,7 @@ def _event_name_crlf(cache: dict[bytes, str], line: bytes) -> Union[str, None]:
     name = cache.get(line)
     if name is None and line[:7] == b"event: " and line.find(b"\r") == len(line) - 1 and 10 not in line:
         name = line[7:-1].decode("utf-8", "replace") or "message"
-        if len(cache) < 256:
+        if len(cache) < _NAME_CACHE_SIZE and len(line) <= _NAME_CACHE_LINE:
             cache[line] = name
     return name
 
@@ -951,7 +958,7 @@ class SSEParser:
                     name = names.get(etype)
                     if name is None:
                         name = etype.decode("utf-8", "replace")
-                        if len(names) < 64:
+                        if len(names) < 64 and len(etype) <= _NAME_CACHE_LINE:
                             names[etype] = name
                     text = (data_lines[0] if len(data_lines) == 1 else b"\n".join(data_lines)).decode("utf-8", "replace")
                     emit(_make_event(ServerSentEvent, (name, text, last_id, retry)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import tracemalloc
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 
 import pytest
@@ -163,6 +164,34 @@ def test_retry_of_as_many_digits_as_int_converts_is_taken() -> None:
     assert parse_all([wire]) == parse_all([wire[i : i + 1] for i in range(len(wire))]) == expected
     assert list(iter_events([wire])) == reference_events(wire) == expected
     assert SSESerializer().send(expected[0]) == wire
+
+
+@pytest.mark.parametrize("line_end", [b"\n", b"\r\n"])
+@pytest.mark.parametrize("reader", ["class", "iter_events"])
+def test_distinct_long_event_names_are_not_kept(line_end: bytes, reader: str) -> None:
+    # The name caches kept up to 256 lines of any length: 300 events with distinct
+    # 100 KB names held ~51 MB, where each event is 100 KB. (Allocations, not time.)
+    size, count = 100_000, 300
+
+    def chunks() -> Iterator[bytes]:
+        for i in range(count):
+            yield b"event: " + b"%06d" % i * (size // 6) + line_end + b"data: x" + line_end * 2
+
+    tracemalloc.start()
+    try:
+        if reader == "class":
+            parser = SSEParser()
+            seen = 0
+            for chunk in chunks():
+                parser.receive_data(chunk)
+                seen += sum(1 for _ in parser.events())
+        else:
+            seen = sum(1 for _ in iter_events(chunks()))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert seen == count
+    assert peak < 20 * size, peak  # measured 5-7x; a few events' worth (the chunk, its lines, the name), not 256 names
 
 
 def test_utf8_split_across_chunks() -> None:
