@@ -1,4 +1,4 @@
-"""Where the project's shared reference material is (read by no test at import).
+"""Where the project's shared reference material is (this module reads no file).
 
 The fixtures, spec and conformance corpus live in ``../shared`` beside the
 checkout, or wherever ``SSEADAPT_SHARED`` points. ``tests/conftest.py`` stops
