@@ -375,7 +375,7 @@ class ProxyApp:
         base = httpx.URL(self._base)
         url = httpx.URL(self._base + path + (f"?{query}" if query else ""))
         if (url.scheme, url.host, url.port) != (base.scheme, base.host, base.port):
-            raise AssertionError(f"refusing upstream URL for another origin: {_redact_url(str(url))}")  # defence in depth
+            raise AssertionError(f"refusing upstream URL for another origin: {url}")  # defence in depth (_base holds no credentials)
         return url
 
     async def _reply(self, send: Send, status: int, body: bytes, *, relayed: _Headers = (), content_type: bytes = b"application/json") -> None:
