@@ -64,6 +64,7 @@ def register(sub: Any) -> None:
     proxy.add_argument("--max-body-size", type=number(int), default=10 * 1024 * 1024, help="largest request body in bytes (413 above)")
     proxy.add_argument("--connect-timeout", type=number(float), default=10.0, help="seconds to connect upstream (default 10)")
     proxy.add_argument("--idle-timeout", type=number(float), default=300.0, help="seconds an upstream may stay silent (default 300)")
+    proxy.add_argument("--send-timeout", type=number(float), default=60.0, help="seconds a client may leave a send waiting (it stopped reading) before its answer is abandoned (default 60)")
     proxy.add_argument("--max-upstream-connections", type=number(int), default=1000, help="concurrent upstream requests (default 1000); one more waits up to --connect-timeout, then gets 503")
     proxy.add_argument("--legacy-ping", choices=["drop", "keep"], default="drop", help="legacy clients: drop or keep upstream pings (D2)")
     proxy.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
@@ -150,6 +151,7 @@ def _cmd_proxy(args: argparse.Namespace) -> int:
             max_body_size=args.max_body_size,
             connect_timeout=args.connect_timeout,
             idle_timeout=args.idle_timeout,
+            send_timeout=args.send_timeout,
             legacy_ping=args.legacy_ping,
             max_upstream_connections=args.max_upstream_connections,
         )

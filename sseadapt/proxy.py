@@ -47,6 +47,12 @@ Failures (D4, D7, D13)
   stream with its dialect's error shape, never with a terminal marker.
 * The client disconnecting cancels the upstream request at once. Upstream
   bytes are read only as fast as the client takes them (no unbounded buffer).
+  A client that stops reading (a send to it waits ``send_timeout`` seconds)
+  has its answer abandoned and the upstream request cancelled: held open, it
+  would keep an upstream connection and a ``max_upstream_connections`` slot
+  for as long as it liked. The answer cannot be completed (the server's send
+  is what waits), so the server closes the connection once its buffer drains
+  (uvicorn logs "ASGI callable returned without completing response").
 
 Safety
 ------
@@ -225,6 +231,10 @@ class ProxyConfig:
     connect_timeout: float = attrs.field(default=10.0, validator=_positive)
     #: Seconds the upstream may stay silent, before and during a stream.
     idle_timeout: float = attrs.field(default=300.0, validator=_positive)
+    #: Seconds a client may take to accept the next piece of an answer (its
+    #: connection full: it stopped reading); past it the answer is abandoned
+    #: and the upstream request cancelled.
+    send_timeout: float = attrs.field(default=60.0, validator=_positive)
     #: Largest single SSE event accepted from the upstream.
     max_event_size: int = attrs.field(default=16 * 1024 * 1024, validator=_positive_int)
     #: Concurrent upstream requests (those beyond it wait up to
@@ -454,22 +464,56 @@ class ProxyApp:
         """Send ``request`` upstream and relay the answer, cancelling on client disconnect."""
         started = time.monotonic()
         result: dict[str, Any] = {}
+        send_timeout = self.config.send_timeout
+        # When the send in progress began (None: none is): a watchdog task
+        # reads it, as a deadline per send (a cancel scope each) would cost
+        # ~7 us per event.
+        sending: list[Union[float, None]] = [None]
+
+        async def timed_send(message: Message) -> None:
+            if "client_stalled" in result:
+                return  # the client is not reading: nothing more is written to it
+            sending[0] = time.monotonic()
+            try:
+                await send(message)
+            finally:
+                sending[0] = None
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                result["answered"] = True
 
         async with anyio.create_task_group() as tg:
 
             async def watch_disconnect() -> None:
                 while (await receive())["type"] != "http.disconnect":
                     pass
-                result["client_gone"] = True
-                tg.cancel_scope.cancel()
+                # Once the answer is complete the server reports a disconnect
+                # at once (uvicorn does): that is the normal end, left to relay.
+                if "answered" not in result:
+                    result["client_gone"] = True
+                    tg.cancel_scope.cancel()
+
+            async def watch_sends() -> None:
+                # A send that cannot finish means the client's connection is
+                # full: it stopped reading. Held open, it would keep an
+                # upstream request and a connection slot for good.
+                wait = send_timeout
+                while True:
+                    await anyio.sleep(wait)
+                    since = sending[0]
+                    if since is None:
+                        wait = send_timeout
+                    elif (wait := since + send_timeout - time.monotonic()) <= 0:
+                        result["client_stalled"] = True
+                        tg.cancel_scope.cancel()
+                        return
 
             async def relay() -> None:
                 try:
-                    slots = await self._wait_for_slot(send, stats, client_dialect, started)
+                    slots = await self._wait_for_slot(timed_send, stats, client_dialect, started)
                     if slots is not None:
                         pool, streams = self._take_pool(), self._streams  # (aclose() may replace the lists meanwhile)
                         try:
-                            await self._relay(self._clients[pool], request, send, stats, client_dialect, source, streaming, started)
+                            await self._relay(self._clients[pool], request, timed_send, stats, client_dialect, source, streaming, started)
                         finally:
                             streams[pool] -= 1
                             slots.release()
@@ -477,10 +521,16 @@ class ProxyApp:
                     tg.cancel_scope.cancel()
 
             tg.start_soon(watch_disconnect)
+            tg.start_soon(watch_sends)
             tg.start_soon(relay)
         if result.get("client_gone"):
             stats["outcome"] = "client disconnected; upstream request cancelled"
             logger.debug("stream.closed reason=client-disconnected")
+        elif result.get("client_stalled"):
+            # The answer cannot be completed (the server's send waits for the
+            # client); returning leaves the server to close the connection.
+            stats["outcome"] = f"client stopped reading (a send waited {send_timeout:g}s); answer abandoned, upstream request cancelled"
+            logger.debug("stream.closed reason=client-stalled")
 
     async def _wait_for_slot(self, send: Send, stats: dict[str, Any], client_dialect: Dialect, started: float) -> Union[anyio.Semaphore, None]:
         """Take one of the ``max_upstream_connections`` slots (the caller
@@ -639,6 +689,7 @@ class ProxyApp:
         except anyio.get_cancelled_exc_class():
             # Shutdown (or a client that left): end the stream with the error
             # shape, never a silent cut, if the client is still there to read it.
+            stats["events"] = pipeline.reader.parser.events_dispatched
             pipeline.abort(StreamInterrupted("the proxy stopped the stream"), "api_error", "proxy shutting down; stream interrupted")
             with anyio.move_on_after(1, shield=True):
                 await send({"type": "http.response.body", "body": pipeline.data_to_send(), "more_body": False})

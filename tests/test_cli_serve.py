@@ -94,7 +94,7 @@ def test_proxy_command_with_builtin_upstream(workers: int) -> None:
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "sseadapt", "proxy", "--upstream", "builtin", "--listen", f"127.0.0.1:{port}", "--workers", str(workers),
-         "--model-map", "claude-v1=claude-mapped", "--model-map", "claude-x=claude-y=z"],
+         "--model-map", "claude-v1=claude-mapped", "--model-map", "claude-x=claude-y=z", "--send-timeout", "30"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
     )
     url = f"http://127.0.0.1:{port}"
@@ -115,6 +115,7 @@ def test_proxy_command_with_builtin_upstream(workers: int) -> None:
     # One INFO line per request, the proxy's (httpx's own request line is not shown).
     assert "INFO httpx" not in log
     assert log.count("INFO sseadapt.proxy: POST /v1/complete") == 5
+    assert log.count(" events, complete)\n") == 5, log  # (each said "client disconnected; upstream request cancelled")
     # Each serving process froze its startup heap (one line per process).
     frozen = re.findall(r"sseadapt.proxy: (\d+) objects alive at startup kept out of garbage collection", log)
     assert len(frozen) == workers and all(int(n) > 1000 for n in frozen), log
@@ -186,6 +187,8 @@ def test_proxy_command_refuses_a_bad_upstream(upstream: str) -> None:
         (["--idle-timeout", "-1"], "argument --idle-timeout: must be more than 0"),
         (["--idle-timeout", "inf"], "argument --idle-timeout: must be a finite number"),
         (["--idle-timeout", "soon"], "argument --idle-timeout: not a number"),
+        (["--send-timeout", "0"], "argument --send-timeout: must be more than 0"),
+        (["--send-timeout", "nan"], "argument --send-timeout: must be a finite number"),
         (["--workers", "2.5"], "argument --workers: not an integer"),
         (["--demo-delay", "-0.1"], "argument --demo-delay: must be 0 or more"),
         (["--demo-fault", "gremlins"], "argument --demo-fault: invalid choice"),

@@ -12,6 +12,7 @@ import contextlib
 import gzip
 import json
 import logging
+import re
 import socket
 import threading
 import time
@@ -536,6 +537,73 @@ def test_client_disconnect_cancels_upstream(serve: Callable[..., Any]) -> None:
     assert app.log[0].finished_at is not None
 
 
+def test_the_log_line_tells_each_requests_outcome(serve: Callable[..., Any], caplog: pytest.LogCaptureFixture) -> None:
+    # Every request was logged as "client disconnected; upstream request
+    # cancelled": once an answer is complete, uvicorn reports a disconnect.
+    caplog.set_level(logging.INFO, logger="sseadapt.proxy")
+    _, proxy, app = start_pair(serve, DemoUpstream(delay=0.02))
+    for _ in range(3):
+        assert datas(legacy_stream(proxy.url)[1])[-1] == "[DONE]"
+        assert httpx.post(proxy.url + "/v1/complete", json={**LEGACY_BODY, "stream": False}, headers=LEGACY_HEADERS).status_code == 200
+    with httpx.Client(timeout=30, trust_env=False) as client:
+        with client.stream("POST", proxy.url + "/v1/complete", json=LEGACY_BODY, headers=LEGACY_HEADERS) as response:
+            assert [line for _, line in zip(range(3), response.iter_lines())][0].startswith("data: ")
+    deadline = time.monotonic() + 5
+    while len(caplog.records) < 7 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 7, lines
+    events = len(DEFAULT_TEXT.split())
+    for streamed, whole in zip(lines[0:6:2], lines[1:6:2]):
+        done = re.fullmatch(r"POST /v1/complete -> 200 in \S+ \(upstream \S+, (\d+) events, complete\)", streamed)
+        assert done is not None and int(done[1]) > events, streamed  # (the words, and the message's other events)
+        assert whole.startswith("POST /v1/complete -> 200 ") and whole.endswith(", 0 events)"), whole
+    left = re.fullmatch(r"POST /v1/complete -> 200 in \S+ \(upstream \S+, (\d+) events, client disconnected; upstream request cancelled\)", lines[6])
+    assert left is not None and 0 < int(left[1]) < events, lines[6]
+    assert [r.outcome for r in app.log] == ["complete"] * 6 + ["client-disconnected"]
+
+
+def test_a_client_that_stops_reading_has_its_answer_abandoned_and_frees_its_slot(serve: Callable[..., Any], caplog: pytest.LogCaptureFixture) -> None:
+    # A client that keeps its connection open but reads nothing used to hold
+    # its upstream request, and one of max_upstream_connections, for good:
+    # with one slot, every later request waited, then got 503.
+    caplog.set_level(logging.INFO, logger="sseadapt.proxy")
+    _, proxy, app = start_pair(serve, DemoUpstream(text="word " * 2000), max_upstream_connections=1, connect_timeout=2, send_timeout=0.5)
+    body = json.dumps(LEGACY_BODY).encode()
+    stalled = socket.socket()
+    stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # (before connecting: it sets the window)
+    try:
+        stalled.connect((proxy.host, proxy.port))
+        stalled.sendall(
+            b"POST /v1/complete HTTP/1.1\r\nhost: proxy\r\ncontent-type: application/json\r\nanthropic-version: 2023-01-01\r\n"
+            b"content-length: %d\r\n\r\n%s" % (len(body), body)
+        )
+        # The legacy stream (cumulative, ~10 MB for 2,000 words) fills the connection; nothing is read.
+        deadline = time.monotonic() + 15
+        while not any("client stopped reading" in r.getMessage() for r in caplog.records) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        line = next(r.getMessage() for r in caplog.records if "client stopped reading" in r.getMessage())
+        assert "POST /v1/complete -> 200" in line and "a send waited 0.5s" in line and "upstream request cancelled" in line
+        # The slot is free again.
+        reply = httpx.post(proxy.url + "/v1/complete", json={**LEGACY_BODY, "stream": False}, headers=LEGACY_HEADERS, timeout=10)
+        assert reply.status_code == 200
+        assert reply.json()["completion"].startswith("word word")
+        # The connection is closed once what was buffered is read, and never ends as complete.
+        stalled.settimeout(10)
+        received = bytearray()
+        while len(received) < 64 * 1024 * 1024 and time.monotonic() < deadline + 30:
+            chunk = stalled.recv(1 << 20)
+            if not chunk:
+                break
+            received += chunk
+        assert not chunk, "the connection stayed open"
+        assert received.startswith(b"HTTP/1.1 200 ")
+        assert b"data: [DONE]" not in received and not received.endswith(b"0\r\n\r\n")
+    finally:
+        stalled.close()
+    assert [r.outcome for r in app.log] == ["complete", "complete"]
+
+
 class HeldUpstream:
     """Messages streams that start, then wait until released (at most 20 s)."""
 
@@ -726,6 +794,8 @@ def test_bad_legacy_request_is_400_in_legacy_shape(serve: Callable[..., Any], bo
         {"connect_timeout": 0},
         {"idle_timeout": -1.0},
         {"idle_timeout": float("nan")},
+        {"send_timeout": 0},
+        {"send_timeout": float("inf")},
         {"max_event_size": 0},
         {"max_upstream_connections": 0},
         {"max_upstream_connections": True},
