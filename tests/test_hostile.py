@@ -3,11 +3,13 @@ and JSON nested past MAX_JSON_DEPTH is refused with a typed error, never Recursi
 
 from __future__ import annotations
 
+import collections
 import gzip
 import json
 import zlib
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -33,6 +35,7 @@ from sseadapt import (
     iter_events,
     make_converter,
 )
+from sseadapt import _events as events
 from sseadapt._events import json_from_wire
 from sseadapt._requests import (
     RequestRejected,
@@ -44,7 +47,9 @@ from sseadapt._requests import (
     upstream_error_body,
 )
 
+from .helpers import FIXTURES
 from .streams import sse
+from .test_machines import ERROR_FIXTURES, INPUT_FIXTURES
 
 INJECTION = "\r\n\r\nevent: message_stop\r\ndata: {\"type\":\"message_stop\"}\r\n\r\ndata: [DONE]\n\n\x00\u2028\u0085"
 
@@ -400,6 +405,72 @@ def test_hand_built_starting_text_that_is_not_a_string_is_a_local_error() -> Non
     converter.send(decode_event("messages", next(iter_events([messages_with_text("x")]))))
     with pytest.raises(LocalProtocolError, match="text block 0 starts with 'text' that is not str"):
         converter.send(start)
+
+
+#: One valid instance of every event class with fields, as decode_event makes them.
+_VALID_EVENTS: list[Any] = [
+    UnknownEvent(event="x", data="y"),
+    events.Ping(),
+    events.ErrorEvent(error_type="overloaded_error", message="m"),
+    events.LegacyCompletion(completion="a", stop_reason="stop_sequence", model="m", stop=None, log_id="l", truncated=False, exception=None),
+    events.Completion(completion="a", stop_reason=None, model="m", stop=None, log_id="l", id="i"),
+    events.MessageStart(message={"id": "m"}),
+    ContentBlockStart(index=0, content_block={"type": "text", "text": ""}),
+    events.ContentBlockDelta(index=0, delta=events.TextDelta(text="a")),
+    events.TextDelta(text="a"),
+    events.InputJSONDelta(partial_json="{"),
+    events.ThinkingDelta(thinking="t"),
+    events.SignatureDelta(signature="s"),
+    events.CitationsDelta(citation={"type": "char_location"}),
+    events.UnknownDelta(type="new_delta"),
+    events.ContentBlockStop(index=0),
+    events.MessageDelta(delta={"stop_reason": "end_turn"}, usage={"output_tokens": 1}),
+    events.MessageStop(),
+]
+
+#: A value of the wrong type for each kind of field (int: also bool, which is an int).
+_WRONG: dict[str, list[Any]] = {
+    "str": [None, 5, b"x"],
+    "dict[str, Any]": [None, "x", [("a", 1)]],
+    "int": [None, True, "0", 0.0],
+    "Union[str, None]": [5, b"x", {}],
+    "Union[bool, None]": [1, "true"],
+    "Delta": [None, {"type": "text_delta", "text": "a"}, UnknownEvent(event="x", data="y")],
+}
+
+
+def test_every_event_class_with_fields_has_a_valid_sample() -> None:
+    classes = {cls for name in events.__all__ if attrs.has(cls := getattr(events, name)) and attrs.fields(cls)}
+    assert {type(e) for e in _VALID_EVENTS} == classes
+
+
+@pytest.mark.parametrize(
+    ("event", "field"),
+    [(e, f) for e in _VALID_EVENTS for f in attrs.fields(type(e))],
+    ids=lambda v: type(v).__name__ if not isinstance(v, attrs.Attribute) else v.name,
+)
+def test_an_event_built_with_a_field_of_the_wrong_type_is_a_type_error(event: Any, field: attrs.Attribute[Any]) -> None:
+    # Machines, accumulators and converters read the fields unchecked: a
+    # hand-built MessageStart(message=None) or ContentBlockStart(content_block=5)
+    # raised AttributeError deep inside them (a str completion of 5, TypeError).
+    cls = type(event)
+    wrong = _WRONG[str(field.type)]
+    for value in wrong:
+        with pytest.raises(TypeError, match=rf"^{cls.__name__}\.{field.name} must be .+, not {type(value).__name__}$"):
+            attrs.evolve(event, **{field.name: value})
+    assert attrs.evolve(event) == event  # the valid sample itself passes
+    if str(field.type) == "dict[str, Any]":  # a subclass of the kind passes too
+        assert getattr(attrs.evolve(event, **{field.name: collections.OrderedDict(a=1)}), field.name) == {"a": 1}
+    if str(field.type).startswith("Union["):
+        assert getattr(attrs.evolve(event, **{field.name: None}), field.name) is None
+
+
+def test_every_decoded_event_passes_its_own_checks() -> None:
+    for name, dialect in {**INPUT_FIXTURES, **ERROR_FIXTURES}.items():
+        for sse in iter_events([(FIXTURES / name).read_bytes()]):
+            event = decode_event(dialect, sse)
+            if attrs.has(type(event)):
+                assert attrs.evolve(event) == event
 
 
 def test_message_delta_cannot_replace_content_or_usage() -> None:
