@@ -38,7 +38,7 @@ from ._events import (
     json_from_wire,
 )
 from ._machines import StreamMachine, StreamReader
-from ._sse import _refuse_whole_stream
+from ._sse import _chunk_iterator
 
 __all__ = [
     "CompletionResult",
@@ -218,14 +218,14 @@ def accumulate(
     Raises:
         SSEAdaptError: the stream is malformed, incomplete or reported an error.
         TypeError: a whole stream (``bytes`` or ``str``) passed instead of an
-            iterable of chunks.
+            iterable of chunks, or anything else that is not iterable.
     """
-    _refuse_whole_stream(chunks, "accumulate()")
+    chunk_iter = _chunk_iterator(chunks, "accumulate()")
     reader = StreamReader(dialect)
     acc: Union[CompletionAccumulator, MessageAccumulator] = (
         MessageAccumulator() if reader.dialect is Dialect.MESSAGES else CompletionAccumulator(reader.dialect)
     )
-    for chunk in chunks:
+    for chunk in chunk_iter:
         if chunk:
             reader.receive_data(chunk)
             for event in reader.events():

@@ -38,7 +38,7 @@ from ._errors import (
 )
 from ._events import Dialect
 from ._machines import StreamReader
-from ._sse import DEFAULT_MAX_EVENT_SIZE, _as_bytes, _refuse_whole_stream
+from ._sse import DEFAULT_MAX_EVENT_SIZE, _as_bytes, _chunk_iterator, _refuse_sync_chunks
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -210,11 +210,12 @@ def convert_iter(
 
     Raises:
         ValueError, TypeError: at the call, not at the first ``next()``: an
-            unsupported pair or option, or a whole stream (``bytes`` or ``str``)
-            passed instead of an iterable of chunks.
+            unsupported pair or option, a whole stream (``bytes`` or ``str``)
+            passed instead of an iterable of chunks, or anything else that is
+            not iterable (an async iterable: use :func:`aconvert`).
     """
-    _refuse_whole_stream(chunks, "convert_iter()")
-    return _converted(Pipeline(source, target, **options), chunks)
+    chunk_iter = _chunk_iterator(chunks, "convert_iter()", "aconvert()")
+    return _converted(Pipeline(source, target, **options), chunk_iter)
 
 
 def _converted(pipeline: Pipeline, chunks: Iterable[bytes]) -> Iterator[bytes]:
@@ -243,9 +244,7 @@ def aconvert(
             ``chunks`` that is not an async iterable (a list, say: use
             :func:`convert_iter`).
     """
-    if not hasattr(chunks, "__aiter__"):
-        hint = " (for a sync one, use convert_iter())" if hasattr(chunks, "__iter__") else ""
-        raise TypeError(f"aconvert() takes an async iterable of byte chunks, not {type(chunks).__name__}{hint}")
+    _refuse_sync_chunks(chunks, "aconvert()", "convert_iter()")
     return _aconverted(Pipeline(source, target, **options), chunks)
 
 

@@ -1108,14 +1108,29 @@ def _as_bytes(data: object, caller: str) -> bytes:
         return view.tobytes()
 
 
-def _refuse_whole_stream(chunks: object, caller: str) -> None:
-    """Refuse a stream passed where an iterable of chunks belongs: iterating
-    ``bytes`` yields ints and a ``str`` one-character strings, so the chunk
-    check would blame an ``int`` the caller never passed."""
+def _chunk_iterator(chunks: Iterable[bytes], caller: str, async_twin: Union[str, None] = None) -> Iterator[bytes]:
+    """``iter(chunks)`` for a sync reader, refusing at the call what is no
+    iterable of chunks. A whole stream: iterating ``bytes`` yields ints and a
+    ``str`` one-character strings, so the chunk check would blame an ``int``
+    the caller never passed. An async iterable: the error names the async
+    twin, ``async_twin``, if the caller has one."""
     if isinstance(chunks, (bytes, bytearray, memoryview, str)):
         kind = type(chunks).__name__
         wrap = "[text.encode()]" if isinstance(chunks, str) else "[data]"
         raise TypeError(f"{caller} takes an iterable of byte chunks, not one {kind}: pass {wrap}")
+    try:
+        return iter(chunks)
+    except TypeError:
+        hint = f" (for an async one, use {async_twin})" if async_twin and hasattr(chunks, "__aiter__") else ""
+        raise TypeError(f"{caller} takes an iterable of byte chunks, not {type(chunks).__name__}{hint}") from None
+
+
+def _refuse_sync_chunks(chunks: object, caller: str, sync_twin: str) -> None:
+    """Refuse at the call what an async reader cannot iterate (``async for``
+    would fail only at the first step), naming the sync twin for an iterable."""
+    if not hasattr(chunks, "__aiter__"):
+        hint = f" (for a sync one, use {sync_twin})" if hasattr(chunks, "__iter__") else ""
+        raise TypeError(f"{caller} takes an async iterable of byte chunks, not {type(chunks).__name__}{hint}")
 
 
 def _plain_crlf_tail(tail: bytes, limit: int) -> bool:
@@ -1168,11 +1183,13 @@ def iter_events(
     ``bytes``). Raises what :meth:`SSEParser.next_event` raises, after the
     events before it, and :class:`~sseadapt.LocalProtocolError` for a chunk
     that is not bytes-like; ``TypeError`` at the call for a whole stream
-    (``bytes`` or ``str``) passed instead of an iterable of chunks.
+    (``bytes`` or ``str``) passed instead of an iterable of chunks, or for
+    anything else that is not iterable (an async iterable: use
+    :func:`aiter_events`).
     """
-    _refuse_whole_stream(chunks, "iter_events()")
+    chunk_iter = _chunk_iterator(chunks, "iter_events()", "aiter_events()")
     # The events of each chunk come out of a C iterator: no generator step per event.
-    return chain.from_iterable(_event_batches(chunks, max_event_size))
+    return chain.from_iterable(_event_batches(chunk_iter, max_event_size))
 
 
 def _event_batches(chunks: Iterable[bytes], max_event_size: int) -> Iterator[Iterable[ServerSentEvent]]:
@@ -1458,7 +1475,7 @@ def _event_batches(chunks: Iterable[bytes], max_event_size: int) -> Iterator[Ite
     yield parser.events()
 
 
-async def aiter_events(
+def aiter_events(
     chunks: AsyncIterable[bytes], *, max_event_size: int = DEFAULT_MAX_EVENT_SIZE
 ) -> AsyncIterator[ServerSentEvent]:
     """Async twin of :func:`iter_events` (the same chunks taken, the same
@@ -1467,8 +1484,17 @@ async def aiter_events(
     It takes ownership of ``chunks``: if the source has an ``aclose()`` method
     (an async generator, an httpx byte stream) it is closed when this iterator
     finishes, fails or is closed early.
+
+    Raises:
+        TypeError: at the call, for ``chunks`` that is not an async iterable
+            (a list, say: use :func:`iter_events`).
     """
-    parser = SSEParser(max_event_size=max_event_size)
+    _refuse_sync_chunks(chunks, "aiter_events()", "iter_events()")
+    parser = SSEParser(max_event_size=max_event_size)  # (a bad max_event_size is refused at the call too)
+    return _aiter_events(parser, chunks)
+
+
+async def _aiter_events(parser: SSEParser, chunks: AsyncIterable[bytes]) -> AsyncIterator[ServerSentEvent]:
     feed = parser.receive_data
     try:
         async for chunk in chunks:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import tracemalloc
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Iterator
 
 import pytest
 from hypothesis import given, settings
@@ -1114,6 +1114,34 @@ def test_a_whole_stream_for_the_chunks_is_refused_at_the_call(whole: object) -> 
             call()
         assert ("[text.encode()]" in str(info.value)) == isinstance(whole, str)
     assert list(iter_events([whole if isinstance(whole, bytes) else b"data: a\n\n"])) == [ServerSentEvent(data="a")]
+
+
+def test_chunks_of_the_wrong_kind_are_refused_at_the_call_naming_the_twin() -> None:
+    # Each failed only at the first step, with Python's own words: an async
+    # iterable for iter_events "'async_generator' object is not iterable", a
+    # list for aiter_events "'async for' requires an object with __aiter__ method".
+    async def chunks() -> AsyncGenerator[bytes, None]:
+        raise AssertionError("not read")
+        yield b""  # pragma: no cover
+
+    source = chunks()
+    sync_calls: dict[str, tuple[Callable[[object], object], str]] = {
+        "iter_events()": (lambda c: iter_events(c), " (for an async one, use aiter_events())"),  # type: ignore[arg-type]
+        "convert_iter()": (lambda c: convert_iter(c, "messages", "legacy"), " (for an async one, use aconvert())"),  # type: ignore[arg-type]
+        "accumulate()": (lambda c: accumulate("messages", c), ""),  # type: ignore[arg-type]
+    }
+    for caller, (call, hint) in sync_calls.items():
+        with pytest.raises(TypeError, match=rf"^{re.escape(caller)} takes an iterable of byte chunks, not async_generator{re.escape(hint)}$"):
+            call(source)
+        with pytest.raises(TypeError, match=rf"^{re.escape(caller)} takes an iterable of byte chunks, not int$"):
+            call(5)
+    with pytest.raises(TypeError, match=r"^aiter_events\(\) takes an async iterable of byte chunks, not list \(for a sync one, use iter_events\(\)\)$"):
+        aiter_events([b"data: a\n\n"])  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"^aiter_events\(\) takes an async iterable of byte chunks, not bytes \(for a sync one, use iter_events\(\)\)$"):
+        aiter_events(b"data: a\n\n")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="max_event_size must be positive"):
+        aiter_events(source, max_event_size=0)  # at the call too
+    source.aclose().close()  # (never started: nothing to run)
 
 
 def test_a_released_memoryview_is_refused() -> None:
