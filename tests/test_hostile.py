@@ -473,6 +473,56 @@ def test_every_decoded_event_passes_its_own_checks() -> None:
                 assert attrs.evolve(event) == event
 
 
+_EVENT_KEYS = ["type", "index", "delta", "content_block", "message", "usage", "completion", "stop_reason", "model", "stop", "log_id", "id", "truncated", "exception", "error"]
+_ANY = st.none() | st.text(max_size=4) | JSON_VALUES
+_DELTAS = st.one_of(
+    *(
+        st.fixed_dictionaries({"type": st.just(kind), field: values | _ANY})
+        for kind, field, values in [
+            ("text_delta", "text", st.text(max_size=4)),
+            ("input_json_delta", "partial_json", st.text(max_size=4)),
+            ("thinking_delta", "thinking", st.text(max_size=4)),
+            ("signature_delta", "signature", st.text(max_size=4)),
+            ("citations_delta", "citation", st.dictionaries(st.text(max_size=4), _ANY, max_size=2)),
+            ("new_delta", "text", st.text(max_size=4)),
+        ]
+    ),
+    st.dictionaries(st.sampled_from(["type", "text", "citation"]), _ANY, max_size=3),
+)
+_COMPLETION_OPTIONAL = {key: _ANY for key in ["stop_reason", "model", "stop", "log_id"]}
+#: (dialect, SSE name, payload): the per-token events' shapes with any values, and anything at all.
+_DECODER_INPUTS = st.one_of(
+    st.tuples(st.just("completions"), st.sampled_from(["completion", "message"]), st.fixed_dictionaries(
+        {"type": st.just("completion"), "completion": st.text(max_size=4) | _ANY}, optional={**_COMPLETION_OPTIONAL, "id": _ANY})),
+    st.tuples(st.just("legacy"), st.just("message"), st.fixed_dictionaries(
+        {"completion": st.text(max_size=4) | _ANY},
+        optional={**_COMPLETION_OPTIONAL, "truncated": st.booleans() | _ANY, "exception": st.none() | st.just("") | _ANY})),
+    st.tuples(st.just("messages"), st.just("content_block_delta"), st.fixed_dictionaries({"index": st.integers(0, 9), "delta": _DELTAS})),
+    st.tuples(
+        st.sampled_from(["messages", "completions", "legacy"]),
+        st.sampled_from(["message", "completion", "ping", "error", "message_start", "content_block_start", "content_block_delta", "content_block_stop", "message_delta", "message_stop", "other"]),
+        st.dictionaries(st.sampled_from(_EVENT_KEYS), _ANY, max_size=8),
+    ),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(case=_DECODER_INPUTS)
+def test_any_decoded_event_passes_its_own_checks(case: tuple[str, str, dict[str, Any]]) -> None:
+    # The decoders make per-token events without the constructor's checks
+    # (they check the wire first): what they make must pass those checks.
+    dialect, name, payload = case
+    try:
+        event = decode_event(dialect, ServerSentEvent(event=name, data=json.dumps(payload)))
+    except InvalidPayload:
+        return
+    if attrs.has(type(event)):
+        assert attrs.evolve(event) == event
+        delta: Any = getattr(event, "delta", None)
+        if attrs.has(type(delta)):
+            assert attrs.evolve(delta) == delta
+
+
 def test_message_delta_cannot_replace_content_or_usage() -> None:
     delta = {"stop_reason": "end_turn", "content": 5, "usage": None, "container": {"id": "c"}}
     message = accumulate("messages", [_with_start_block({"type": "text", "text": ""}, delta=delta)])
