@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING, Any, Union
 
 try:
     import httpx
-except ImportError as exc:  # pragma: no cover - depends on the environment
+except ImportError as exc:  # (tests/test_exports.py blocks the import to check the message)
     raise ImportError("sseadapt.httpx needs httpx: pip install 'sseadapt[httpx]'") from exc
 
 from ._errors import StreamInterrupted

@@ -85,7 +85,11 @@ from typing import Any, Literal, Union
 
 import anyio
 import attrs
-import httpx
+
+try:
+    import httpx
+except ImportError as exc:  # (tests/test_exports.py blocks the import to check the message)
+    raise ImportError("sseadapt.proxy needs httpx: pip install 'sseadapt[proxy]'") from exc
 
 from ._asgi import SSE_HEADERS, BodyTooLarge, ClientGone, Message, Receive, Scope, Send, header_map, read_body, route_path
 from ._errors import SSEAdaptError, StreamInterrupted
@@ -467,7 +471,7 @@ class ProxyApp:
         send_timeout = self.config.send_timeout
         # When the send in progress began (None: none is): a watchdog task
         # reads it, as a deadline per send (a cancel scope each) would cost
-        # ~7 us per event.
+        # ~7 µs per event.
         sending: list[Union[float, None]] = [None]
 
         async def timed_send(message: Message) -> None:

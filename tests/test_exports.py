@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import subprocess
+import sys
 
 import pytest
 
@@ -44,3 +46,42 @@ def test_typed_package() -> None:
     from importlib.resources import files
 
     assert files("sseadapt").joinpath("py.typed").is_file()
+
+
+_BLOCKED_IMPORT = """
+import sys
+for name in sys.argv[2].split(","):
+    sys.modules[name] = None  # import raises ImportError, as when the package is not installed
+try:
+    __import__(sys.argv[1])
+except ImportError as exc:
+    print(exc)
+    sys.exit(1)
+"""
+
+
+@pytest.mark.parametrize(
+    ("module", "blocked", "message"),
+    [
+        ("sseadapt.httpx", "httpx", "sseadapt.httpx needs httpx: pip install 'sseadapt[httpx]'"),
+        ("sseadapt.proxy", "httpx", "sseadapt.proxy needs httpx: pip install 'sseadapt[proxy]'"),  # was "No module named 'httpx'"
+        ("sseadapt.serve", "uvicorn", "sseadapt.serve needs uvicorn: pip install 'sseadapt[proxy]'"),
+        ("sseadapt", "httpx,httpx_sse,uvicorn", ""),  # the core, the ASGI middleware and the demo upstream need no extra
+        ("sseadapt.asgi", "httpx,httpx_sse,uvicorn", ""),
+        ("sseadapt.upstream", "httpx,httpx_sse,uvicorn", ""),
+    ],
+)
+def test_an_adapter_without_its_extra_names_the_extra(module: str, blocked: str, message: str) -> None:
+    done = subprocess.run([sys.executable, "-c", _BLOCKED_IMPORT, module, blocked], capture_output=True, text=True, timeout=60)
+    assert done.stderr == ""
+    assert (done.returncode, done.stdout.strip()) == ((1, message) if message else (0, ""))
+
+
+@pytest.mark.parametrize(("command", "blocked", "extra"), [("proxy", "uvicorn", "proxy"), ("proxy", "httpx", "proxy"), ("demo", "httpx", "proxy")])
+def test_a_command_without_its_extra_names_the_extra(command: str, blocked: str, extra: str) -> None:
+    script = f"import sys; sys.modules[{blocked!r}] = None; from sseadapt.__main__ import main; sys.exit(main(sys.argv[1:]))"
+    args = [command, "--upstream", "builtin"] if command == "proxy" else [command]
+    done = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert f"sseadapt {command} needs the '{extra}' extra: pip install 'sseadapt[{extra}]'" in done.stderr
+    assert "Traceback" not in done.stderr
