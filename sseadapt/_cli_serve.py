@@ -171,6 +171,13 @@ def _cmd_proxy(args: argparse.Namespace) -> int:
             app = ProxyApp(config)
             _freeze_startup_heap()
             uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="on")
+    except SystemExit as exc:
+        if not exc.code:
+            raise
+        # uvicorn could not start (exit 3: the address taken since the check
+        # above, say) and has logged why; 3 is this CLI's "error event" code.
+        print(f"sseadapt proxy: the server could not start on {host}:{port} (uvicorn's message above)", file=sys.stderr)
+        return 2
     finally:
         if builtin is not None:
             builtin.stop()

@@ -222,6 +222,32 @@ def test_proxy_command_refuses_an_address_it_cannot_listen_on() -> None:
                        "cannot listen on 192.0.2.1:8080: Cannot assign requested address")
 
 
+_PROBE_PASSES = """
+import socket, sys
+import sseadapt.serve
+from sseadapt.__main__ import main
+# The listen check passes, as when the address is taken between it and uvicorn's bind.
+sseadapt.serve._bind_socket = lambda host, port: socket.socket()
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_proxy_command_whose_server_cannot_start_is_a_usage_error(workers: str) -> None:
+    # Exited 3, this CLI's "error event" code (uvicorn's startup failure).
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = subprocess.run(
+            [sys.executable, "-c", _PROBE_PASSES, "proxy", "--upstream", "http://127.0.0.1:9", "--listen", f"127.0.0.1:{port}", "--workers", workers],
+            capture_output=True, text=True, timeout=60, cwd=ROOT,
+        )
+    assert proc.returncode == 2, proc.stderr
+    assert f"sseadapt proxy: the server could not start on 127.0.0.1:{port} (uvicorn's message above)" in proc.stderr
+    assert "address already in use" in proc.stderr.lower() and "Traceback" not in proc.stderr
+
+
 def test_server_thread_on_a_taken_port_raises_and_closes_its_socket() -> None:
     from sseadapt.serve import ServerThread
     from sseadapt.upstream import DemoUpstream
