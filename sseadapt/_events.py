@@ -810,7 +810,8 @@ def decode_event(dialect: Union[Dialect, str], sse: ServerSentEvent) -> Anthropi
 
     Raises:
         InvalidPayload: the data is not the JSON object the event requires.
-        LocalProtocolError: ``sse`` is not a :class:`~sseadapt.ServerSentEvent`.
+        LocalProtocolError: ``sse`` is not a :class:`~sseadapt.ServerSentEvent`,
+            or its ``event`` or ``data`` is not a ``str`` (built by hand).
         ValueError: ``dialect`` is unknown or is not an input dialect.
         TypeError: ``dialect`` is neither a :class:`Dialect` nor a name.
     """
@@ -819,4 +820,7 @@ def decode_event(dialect: Union[Dialect, str], sse: ServerSentEvent) -> Anthropi
         raise ValueError(f"{dialect} is an output-only dialect")
     if not isinstance(sse, ServerSentEvent):
         raise LocalProtocolError(f"decode_event() takes a ServerSentEvent, not {type(sse).__name__}")
+    for field, value in (("event", sse.event), ("data", sse.data)):
+        if not isinstance(value, str):  # (one built by hand: the parser's are str)
+            raise LocalProtocolError(f"decode_event() takes a ServerSentEvent whose {field} is str, not {type(value).__name__}")
     return decoder(sse)

@@ -178,6 +178,15 @@ def test_decode_event_refuses_what_is_not_an_sse_event() -> None:
     for wrong in ("data: {}", b'{"type": "ping"}', {"event": "ping", "data": "{}"}, None):
         with pytest.raises(sseadapt.LocalProtocolError, match=f"^decode_event\\(\\) takes a ServerSentEvent, not {type(wrong).__name__}$"):
             decode_event("messages", wrong)  # type: ignore[arg-type]
+    # One built by hand with a field of the wrong type: said "first argument must be a string,
+    # not NoneType" (the JSON scanner) or "UnknownEvent.data must be str, not bytes".
+    for dialect in ("messages", "completions", "legacy"):
+        for name in ("message", "message_start", "completion", "other"):
+            for field, value in (("event", None), ("event", 5), ("data", None), ("data", b"{}"), ("data", 5)):
+                fields: dict[str, Any] = {"event": name, "data": "{}", field: value}
+                sse = ServerSentEvent(**fields)
+                with pytest.raises(sseadapt.LocalProtocolError, match=f"^decode_event\\(\\) takes a ServerSentEvent whose {field} is str, not {type(value).__name__}$"):
+                    decode_event(dialect, sse)
 
 
 def test_machine_refuses_what_is_not_an_event_and_stays_as_it_was() -> None:
