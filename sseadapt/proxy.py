@@ -81,7 +81,7 @@ import sys
 import time
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Literal, Union
+from typing import Any, Final, Literal, Union
 
 import anyio
 import attrs
@@ -252,7 +252,24 @@ class ProxyConfig:
 
     @classmethod
     def from_json(cls, text: str) -> ProxyConfig:
-        return cls(**json.loads(text))
+        """The configuration :meth:`to_json` wrote (a JSON object of the fields).
+
+        Raises:
+            ValueError: ``text`` is not a JSON object, names a field this class
+                does not have or lacks ``upstream``, or a value is invalid.
+        """
+        try:
+            fields = json.loads(text)
+        except ValueError as exc:
+            raise ValueError(f"ProxyConfig JSON is not valid JSON: {exc}") from None
+        if not isinstance(fields, dict):
+            raise ValueError(f"ProxyConfig JSON must be an object of its fields, not {type(fields).__name__}")
+        unknown = sorted(set(fields) - {a.name for a in attrs.fields(cls)})
+        if unknown:
+            raise ValueError(f"ProxyConfig JSON has no such field: {', '.join(map(repr, unknown))}")
+        if "upstream" not in fields:
+            raise ValueError("ProxyConfig JSON lacks 'upstream'")
+        return cls(**fields)
 
 
 class ProxyApp:
@@ -731,8 +748,13 @@ def configure_logging(level: str) -> None:
     INFO, a second line per request beside the proxy's (with the upstream URL
     and the client's query string).
     """
+    if not isinstance(level, str) or level.lower() not in _LOG_LEVELS:
+        raise ValueError(f"log level must be one of {', '.join(_LOG_LEVELS)}, not {level!r}")
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+_LOG_LEVELS: Final = ("debug", "info", "warning", "error")
 
 
 def create_app_from_env() -> ProxyApp:
@@ -741,10 +763,24 @@ def create_app_from_env() -> ProxyApp:
     Reads the configuration (JSON) from ``SSEADAPT_PROXY_CONFIG``. Worker
     processes start fresh, so ``SSEADAPT_PROXY_LOG_LEVEL``, when set,
     configures logging to stderr as ``sseadapt proxy`` does.
+
+    Raises:
+        ValueError: ``SSEADAPT_PROXY_CONFIG`` is not set or not a valid
+            configuration, or ``SSEADAPT_PROXY_LOG_LEVEL`` is no log level
+            (the message names the variable).
     """
     import os
 
     level = os.environ.get("SSEADAPT_PROXY_LOG_LEVEL")
     if level:
-        configure_logging(level)
-    return ProxyApp(ProxyConfig.from_json(os.environ["SSEADAPT_PROXY_CONFIG"]))
+        try:
+            configure_logging(level)
+        except ValueError as exc:
+            raise ValueError(f"SSEADAPT_PROXY_LOG_LEVEL: {exc}") from None
+    text = os.environ.get("SSEADAPT_PROXY_CONFIG")
+    if text is None:
+        raise ValueError('SSEADAPT_PROXY_CONFIG is not set: it holds the configuration as JSON, e.g. {"upstream": "https://api.anthropic.com"}')
+    try:
+        return ProxyApp(ProxyConfig.from_json(text))
+    except ValueError as exc:
+        raise ValueError(f"SSEADAPT_PROXY_CONFIG: {exc}") from None

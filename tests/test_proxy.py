@@ -12,8 +12,11 @@ import contextlib
 import gzip
 import json
 import logging
+import os
 import re
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -820,6 +823,42 @@ def test_proxy_config_refuses_settings_it_cannot_work_with(setting: dict[str, An
     name = next(iter(setting))
     with pytest.raises(ValueError, match=f"ProxyConfig.{name} must"):
         ProxyConfig(**{"upstream": "http://127.0.0.1:1", **setting})
+
+
+def test_proxy_config_round_trips_through_json_and_refuses_json_it_cannot_take() -> None:
+    config = ProxyConfig(upstream="http://127.0.0.1:1", model_map={"a": "b"}, send_timeout=7.5, legacy_ping="keep")
+    assert ProxyConfig.from_json(config.to_json()) == config
+    # Each raised a different Python error (JSONDecodeError, TypeError from **, from __init__).
+    for text, message in [
+        ("not json", "ProxyConfig JSON is not valid JSON: Expecting value"),
+        ("[1]", "ProxyConfig JSON must be an object of its fields, not list"),
+        ('{"upstream": "http://x", "idle": 1, "bogus": 2}', "ProxyConfig JSON has no such field: 'bogus', 'idle'"),
+        ("{}", "ProxyConfig JSON lacks 'upstream'"),
+        ('{"upstream": "http://x", "send_timeout": 0}', "ProxyConfig.send_timeout must be a finite number above 0, not 0"),
+    ]:
+        with pytest.raises(ValueError, match=f"^{re.escape(message)}"):
+            ProxyConfig.from_json(text)
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({}, 'SSEADAPT_PROXY_CONFIG is not set: it holds the configuration as JSON, e.g. {"upstream": "https://api.anthropic.com"}'),  # was KeyError
+        ({"SSEADAPT_PROXY_CONFIG": ""}, "SSEADAPT_PROXY_CONFIG: ProxyConfig JSON is not valid JSON"),
+        ({"SSEADAPT_PROXY_CONFIG": '{"upstream": "ftp://user:SECRET@x"}'}, "SSEADAPT_PROXY_CONFIG: ProxyConfig.upstream must be an http(s) URL with a host (a path is kept; no query), not 'ftp://***@x'"),
+        ({"SSEADAPT_PROXY_CONFIG": '{"upstream": "http://x"}', "SSEADAPT_PROXY_LOG_LEVEL": "loud"}, "SSEADAPT_PROXY_LOG_LEVEL: log level must be one of debug, info, warning, error, not 'loud'"),
+    ],
+)
+def test_the_app_factory_names_the_variable_it_cannot_use(env: dict[str, str], message: str) -> None:
+    # Through uvicorn --factory, as documented: uvicorn prints the factory's error.
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("SSEADAPT_PROXY_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "uvicorn", "--factory", "sseadapt.proxy:create_app_from_env", "--port", "0"],
+        capture_output=True, text=True, timeout=60, env={**clean, **env},
+    )
+    assert done.returncode != 0
+    assert message in done.stderr, done.stderr
+    assert "SECRET" not in done.stderr
 
 
 @pytest.mark.parametrize(
