@@ -616,33 +616,18 @@ def _made_block_delta(index: int, delta: Delta, raw: dict[str, Any]) -> ContentB
     return event
 
 
-def _made_completion(
-    completion: str, stop_reason: Union[str, None], model: Union[str, None], stop: Union[str, None],
-    log_id: Union[str, None], id: Union[str, None], raw: dict[str, Any],
-) -> Completion:
-    event = _new(Completion)
+def _made_text_completion(
+    cls: type[_D], completion: str, stop_reason: Union[str, None], model: Union[str, None], stop: Union[str, None],
+    log_id: Union[str, None], raw: dict[str, Any],
+) -> _D:
+    """A :class:`Completion` or :class:`LegacyCompletion` with the fields they
+    share; the decoder sets the rest (``id``; ``truncated``, ``exception``)."""
+    event = _new(cls)
     _set(event, "completion", completion)
     _set(event, "stop_reason", stop_reason)
     _set(event, "model", model)
     _set(event, "stop", stop)
     _set(event, "log_id", log_id)
-    _set(event, "id", id)
-    _set(event, "raw", raw)
-    return event
-
-
-def _made_legacy_completion(
-    completion: str, stop_reason: Union[str, None], model: Union[str, None], stop: Union[str, None],
-    log_id: Union[str, None], truncated: Union[bool, None], raw: dict[str, Any],
-) -> LegacyCompletion:
-    event = _new(LegacyCompletion)
-    _set(event, "completion", completion)
-    _set(event, "stop_reason", stop_reason)
-    _set(event, "model", model)
-    _set(event, "stop", stop)
-    _set(event, "log_id", log_id)
-    _set(event, "truncated", truncated)
-    _set(event, "exception", None)
     _set(event, "raw", raw)
     return event
 
@@ -683,16 +668,19 @@ def _decode_legacy(sse: ServerSentEvent) -> AnthropicEvent:
         if raw.get("type") == "ping":
             return Ping(raw=raw)
         return UnknownEvent(event=sse.event, data=sse.data)
-    truncated = raw.get("truncated")
-    return _made_legacy_completion(
+    event = _made_text_completion(
+        LegacyCompletion,
         _field(sse, raw, "completion", str),
         _opt_str(sse, raw, "stop_reason"),
         _opt_str(sse, raw, "model"),
         _opt_str(sse, raw, "stop"),
         _opt_str(sse, raw, "log_id"),
-        truncated if isinstance(truncated, bool) else None,
         raw,
     )
+    truncated = raw.get("truncated")
+    _set(event, "truncated", truncated if isinstance(truncated, bool) else None)
+    _set(event, "exception", None)
+    return event
 
 
 def _decode_completions(sse: ServerSentEvent) -> AnthropicEvent:
@@ -704,15 +692,17 @@ def _decode_completions(sse: ServerSentEvent) -> AnthropicEvent:
         name = kind if isinstance(kind, str) else name
     if name == "completion":
         raw = raw if raw is not None else _payload(sse)
-        return _made_completion(
+        event = _made_text_completion(
+            Completion,
             _field(sse, raw, "completion", str),
             _opt_str(sse, raw, "stop_reason"),
             _opt_str(sse, raw, "model"),
             _opt_str(sse, raw, "stop"),
             _opt_str(sse, raw, "log_id"),
-            _opt_str(sse, raw, "id"),
             raw,
         )
+        _set(event, "id", _opt_str(sse, raw, "id"))
+        return event
     if name == "ping":
         return Ping(raw=raw if raw is not None else _payload(sse))
     if name == "error":
